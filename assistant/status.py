@@ -1,0 +1,25 @@
+"""What ``pva status`` and the app's status line show: where the index is, what is in it, which models."""
+
+from __future__ import annotations
+
+from assistant.config import Settings
+
+
+def collect_status(settings: Settings) -> dict[str, str | int]:
+    """A flat, printable summary of the configuration and the index."""
+    from ingest.pipeline import interrupted_ingest, list_documents
+
+    docs = list_documents(settings)
+    journal = interrupted_ingest(settings)
+    return {
+        "data dir": str(settings.data_dir.resolve()),
+        "store": settings.chroma_url or f"embedded Chroma at {settings.chroma_path.resolve()}",
+        "collection": settings.collection,
+        "documents": len(docs),
+        "chunks": sum(d.chunks for d in docs),
+        "embedding model": settings.embedding_model,
+        "chat backend": settings.chat_backend,
+        "interrupted ingest": (
+            f"yes, in '{journal['doc_id']}': run `pva ingest` again to finish it" if journal else "no"
+        ),
+    }

@@ -1,0 +1,112 @@
+"""The Chroma collection that holds every chunk, embedded on disk or on a Chroma server.
+
+By default Chroma runs embedded and persists under ``<data dir>/chroma``; setting ``PVA_CHROMA_URL``
+(``http://host:8000``) uses a Chroma server instead, with no code change. Reads go through LangChain's
+``Chroma`` vector store. Writes go to the underlying collection directly because the ingest embeds the
+heading path together with the chunk text while storing the text alone, and upserts precomputed vectors.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from assistant.config import Settings
+from assistant.embeddings import get_embeddings
+
+
+class StoreUnavailableError(RuntimeError):
+    """The Chroma server cannot be reached or the store cannot be opened."""
+
+
+@lru_cache(maxsize=8)
+def _client(path: str | None, url: str | None) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        parsed = urlparse(url)
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
+            raise StoreUnavailableError(
+                f"cannot reach the Chroma server at {url} ({exc}): start it (`chroma run`) or unset PVA_CHROMA_URL"
+            ) from exc
+    assert path is not None
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
+
+def chroma_client(settings: Settings) -> chromadb.ClientAPI:
+    """The Chroma client for these settings (one per location per process)."""
+    if settings.chroma_url:
+        return _client(None, settings.chroma_url)
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return _client(str(settings.chroma_path.resolve()), None)
+
+
+@dataclass
+class Store:
+    """The chunk collection plus the LangChain vector store over it."""
+
+    settings: Settings
+    vectorstore: Chroma
+    write_lock: threading.Lock
+
+    @property
+    def collection(self) -> chromadb.Collection:
+        return self.vectorstore._collection
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def fingerprint(self) -> str:
+        """Changes whenever a chunk is added or removed; derived indexes (BM25) key their caches on it."""
+        import hashlib
+
+        ids = sorted(self.all_ids())
+        return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+    def all_ids(self) -> list[str]:
+        return self.collection.get(include=[])["ids"]
+
+
+_stores: dict[tuple, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(settings: Settings) -> Store:
+    """The store for these settings, opened once per process."""
+    key = (
+        str(settings.chroma_path.resolve()),
+        settings.chroma_url,
+        settings.collection,
+        settings.embedding_model,
+    )
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            vectorstore = Chroma(
+                collection_name=settings.collection,
+                embedding_function=get_embeddings(settings),
+                client=chroma_client(settings),
+                collection_metadata={"hnsw:space": "cosine", "embedding_model": settings.embedding_model},
+            )
+            store = Store(settings, vectorstore, threading.Lock())
+            _stores[key] = store
+        return store
+
+
+def reset_store_cache() -> None:
+    """Forget opened stores (tests that move the data dir call this)."""
+    with _stores_lock:
+        _stores.clear()
+    _client.cache_clear()

@@ -1,0 +1,267 @@
+"""Idempotent ingestion: files → chunks → embeddings → Chroma.
+
+A chunk's id is its document id plus a hash of its heading path and text, so re-ingesting an unchanged
+file writes nothing, and a changed file adds its new chunks, then deletes exactly its stale ones. Each
+document is written with one ``upsert`` (new chunks and moved ones together) followed by one ``delete``;
+an ingest killed between the two leaves the old chunks beside the new, and the next run removes them, so
+a re-run always converges to exactly the right chunks. A journal file under the data dir records the
+document being written, so ``pva status`` can say that an ingest was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.config import Settings, get_settings
+from assistant.embeddings import get_embeddings
+from assistant.store import Store, get_store
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
+from ingest.splitter import Chunk, split_markdown
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``on_progress(description, done, total)`` while chunks are embedded."""
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    path: str
+    doc_id: str | None = None
+    title: str | None = None
+    chunks: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class IngestReport:
+    """The results of one ingest run, a row per file."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if not f.ok]
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    def summary(self) -> str:
+        return (
+            f"{self.total('added')} added, {self.total('updated')} updated, {self.total('unchanged')} unchanged, "
+            f"{self.total('removed')} removed; {len(self.failed)} file(s) failed"
+        )
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One ingested document, derived from its chunks' metadata."""
+
+    doc_id: str
+    title: str
+    source: str
+    chunks: int
+    ingested_at: str
+
+
+def default_corpus_dir() -> Path:
+    import corpus
+
+    return corpus.CORPUS_DIR
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders (recursively) into the supported files inside them; files named directly are kept."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _journal_path(settings: Settings) -> Path:
+    return settings.data_dir / "ingest.journal"
+
+
+def interrupted_ingest(settings: Settings | None = None) -> dict | None:
+    """The journal entry of an ingest that was stopped mid-document, if any."""
+    path = _journal_path(settings or get_settings())
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_journal(settings: Settings, entry: dict | None) -> None:
+    path = _journal_path(settings)
+    if entry is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entry))
+    os.replace(tmp, path)
+
+
+def _chunk_ids(doc_id: str, chunks: Sequence[Chunk]) -> list[str]:
+    seen: Counter[str] = Counter()
+    ids = []
+    for chunk in chunks:
+        base = f"{doc_id}::{chunk.hash[:16]}"
+        seen[base] += 1
+        ids.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return ids
+
+
+def _metadata(doc: LoadedDocument, chunk: Chunk, now: str) -> dict:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "section": chunk.section,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "hash": chunk.hash,
+        "ingested_at": now,
+    }
+
+
+_COMPARED = ("title", "source", "section", "position", "start", "end")
+
+
+def ingest_document(doc: LoadedDocument, store: Store, on_progress: ProgressCallback | None = None) -> FileResult:
+    """Bring ``doc``'s chunks in ``store`` up to date; return the counts of what changed."""
+    embeddings = get_embeddings(store.settings)
+    chunks = split_markdown(doc.text, doc.title, embeddings.count_tokens, store.settings.chunk_tokens)
+    ids = _chunk_ids(doc.doc_id, chunks)
+    result = FileResult(path=doc.source, doc_id=doc.doc_id, title=doc.title, chunks=len(chunks))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.write_lock:
+        existing = store.collection.get(where={"doc_id": doc.doc_id}, include=["metadatas"])
+        old = dict(zip(existing["ids"], existing["metadatas"], strict=True))
+        new_ids, new_chunks, moved_ids, moved_meta = [], [], [], []
+        for chunk_id, chunk in zip(ids, chunks, strict=True):
+            meta = _metadata(doc, chunk, now)
+            previous = old.get(chunk_id)
+            if previous is None:
+                new_ids.append(chunk_id)
+                new_chunks.append(chunk)
+            elif any(previous.get(k) != meta[k] for k in _COMPARED):
+                moved_ids.append(chunk_id)
+                moved_meta.append(meta)
+            else:
+                result.unchanged += 1
+        stale = [chunk_id for chunk_id in old if chunk_id not in set(ids)]
+        vectors: list[list[float]] = []
+        batch = max(store.settings.embedding_batch_size, 1)
+        for start in range(0, len(new_chunks), batch):
+            part = new_chunks[start : start + batch]
+            vectors.extend(embeddings.embed_documents([c.embed_text for c in part]))
+            if on_progress:
+                on_progress(doc.title, start + len(part), len(new_chunks))
+        if new_ids or moved_ids or stale:
+            _write_journal(store.settings, {"doc_id": doc.doc_id, "source": doc.source, "started": now})
+        if new_ids:
+            max_batch = store.collection._client.get_max_batch_size()  # noqa: SLF001
+            for start in range(0, len(new_ids), max_batch):
+                end = start + max_batch
+                store.collection.upsert(
+                    ids=new_ids[start:end],
+                    embeddings=vectors[start:end],
+                    documents=[c.text for c in new_chunks[start:end]],
+                    metadatas=[_metadata(doc, c, now) for c in new_chunks[start:end]],
+                )
+        if moved_ids:
+            store.collection.update(ids=moved_ids, metadatas=moved_meta)
+        if stale:
+            store.collection.delete(ids=stale)
+        _write_journal(store.settings, None)
+    result.added, result.updated, result.removed = len(new_ids), len(moved_ids), len(stale)
+    return result
+
+
+def ingest_paths(
+    paths: Sequence[Path] | None = None,
+    settings: Settings | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders (default: the bundled ``corpus/``); bad files are reported and skipped."""
+    settings = settings or get_settings()
+    store = get_store(settings)
+    report = IngestReport()
+    seen_ids: dict[str, str] = {}
+    for path in collect_files(paths or [default_corpus_dir()]):
+        try:
+            doc = load_file(path)
+            if doc.doc_id in seen_ids:
+                raise LoadError(
+                    f"document id '{doc.doc_id}' is already used by {seen_ids[doc.doc_id]} in this run: "
+                    "rename the file or give it an `id:` in its front matter"
+                )
+            seen_ids[doc.doc_id] = str(path)
+            result = ingest_document(doc, store, on_progress)
+            result.path = str(path)
+        except LoadError as exc:
+            result = FileResult(path=str(path), error=str(exc))
+        report.files.append(result)
+        if on_file:
+            on_file(result)
+    return report
+
+
+def list_documents(settings: Settings | None = None) -> list[DocumentInfo]:
+    """The ingested documents with their chunk counts and when they were last written."""
+    store = get_store(settings or get_settings())
+    metadatas = store.collection.get(include=["metadatas"])["metadatas"]
+    docs: dict[str, dict] = {}
+    for meta in metadatas:
+        entry = docs.setdefault(
+            meta["doc_id"], {"title": meta["title"], "source": meta["source"], "chunks": 0, "ingested_at": ""}
+        )
+        entry["chunks"] += 1
+        entry["ingested_at"] = max(entry["ingested_at"], meta.get("ingested_at", ""))
+    return [DocumentInfo(doc_id, **entry) for doc_id, entry in sorted(docs.items())]
+
+
+def remove_document(doc_id: str, settings: Settings | None = None) -> int:
+    """Delete every chunk of ``doc_id``; return how many were removed (0 when it was not there)."""
+    store = get_store(settings or get_settings())
+    with store.write_lock:
+        ids = store.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            store.collection.delete(ids=ids)
+    return len(ids)
+
+
+def ensure_index(settings: Settings | None = None, on_progress: ProgressCallback | None = None) -> IngestReport | None:
+    """Build the index from the bundled corpus when the store is empty or an ingest was interrupted."""
+    settings = settings or get_settings()
+    if get_store(settings).count() and not interrupted_ingest(settings):
+        return None
+    return ingest_paths(None, settings, on_progress)

@@ -1,0 +1,61 @@
+"""The ``pva`` command: every subcommand has help text and a README mention; ingest reports and exits right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer.main
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+runner = CliRunner()
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group, prefix: str = "pva") -> list[tuple[str, object]]:
+    found = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        found.append((path, command))
+        if hasattr(command, "commands"):  # a group (typer vendors its own click)
+            found.extend(_commands(command, path))
+    return found
+
+
+def test_every_command_has_help_and_a_readme_mention() -> None:
+    commands = _commands(typer.main.get_command(app))
+    assert {"pva ingest", "pva status", "pva bench ingest"} <= {path for path, _ in commands}
+    for path, command in commands:
+        assert (command.help or "").strip(), f"{path} has no help text"
+        result = runner.invoke(app, [*path.split()[1:], "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Usage" in result.output
+        assert f"`{path}" in README, f"{path} is not mentioned in the README"
+
+
+def test_ingest_cli_reports_failures_with_exit_status(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# Good\n\nText about governance.\n")
+    (tmp_path / "empty.md").write_text("")
+    result = runner.invoke(app, ["ingest", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "1 added" in result.output and "1 file(s) failed" in result.output
+    listed = runner.invoke(app, ["ingest", "--list"])
+    assert listed.exit_code == 0 and "good" in listed.output
+    assert runner.invoke(app, ["ingest", "--remove", "nope"]).exit_code == 1
+    assert runner.invoke(app, ["ingest", "--remove", "good"]).exit_code == 0
+
+
+def test_ingest_cli_rejects_missing_paths(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "Not found" in result.output
+
+
+def test_status_reports_counts(corpus_settings, monkeypatch) -> None:
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("PVA_DATA_DIR", str(corpus_settings.data_dir))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0
+    assert "chunks" in result.output and "embedded Chroma" in result.output

@@ -1,0 +1,98 @@
+"""Heading-aware chunking: heading paths, whole list items, the embedding model's token window."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.embeddings import get_embeddings
+from ingest.splitter import SECTION_SEPARATOR, split_markdown
+
+
+@pytest.fixture(scope="module")
+def count_tokens():
+    return get_embeddings(Settings()).count_tokens
+
+
+DOC = """# UK Public Value Framework
+
+Intro paragraph about the four pillars.
+
+## Pillar two: managing inputs (9 questions)
+
+### Benchmarking & cost control
+
+- How does the public body use cost benchmarking to improve efficiency and performance?
+
+### Cost shifting
+
+- How aware is the public body of cost shifting risks?
+- What strategy and contingency plans are in place to effectively manage risks?
+"""
+
+
+def test_every_chunk_carries_its_heading_path(count_tokens) -> None:
+    chunks = split_markdown(DOC, "UK Public Value Framework", count_tokens)
+    by_section = {c.section: c.text for c in chunks}
+    assert by_section["UK Public Value Framework"] == "Intro paragraph about the four pillars."
+    path = SECTION_SEPARATOR.join(
+        [
+            "UK Public Value Framework",
+            "Pillar two: managing inputs (9 questions)",
+            "Benchmarking & cost control",
+        ]
+    )
+    assert by_section[path].startswith("- How does the public body use cost benchmarking")
+    # Short sections stay whole: both cost-shifting questions in one chunk.
+    cost = [c for c in chunks if c.section.endswith("Cost shifting")]
+    assert len(cost) == 1 and cost[0].text.count("\n- ") == 1
+
+
+def test_spans_index_into_the_original_text(count_tokens) -> None:
+    for chunk in split_markdown(DOC, "UK Public Value Framework", count_tokens):
+        assert DOC[chunk.start : chunk.end] == chunk.text
+    positions = [c.position for c in split_markdown(DOC, "UK Public Value Framework", count_tokens)]
+    assert positions == list(range(len(positions)))
+
+
+def test_title_is_prefixed_when_the_document_has_no_h1(count_tokens) -> None:
+    chunks = split_markdown("## Part one\n\nSome text.\n", "My Notes", count_tokens)
+    assert chunks[0].section == "My Notes › Part one"
+
+
+def test_long_lists_are_cut_between_items_and_fit_the_window(count_tokens) -> None:
+    items = [
+        f"- Question {i}: how does the public body plan to improve outcome number {i} for users?" for i in range(80)
+    ]
+    text = "# Long\n\n## Many questions\n\n" + "\n".join(items) + "\n"
+    chunks = split_markdown(text, "Long", count_tokens, max_tokens=256)
+    assert len(chunks) > 1
+    rebuilt = [line for c in chunks for line in c.text.splitlines()]
+    assert rebuilt == items  # every item whole, none lost, order kept
+    for chunk in chunks:
+        assert count_tokens(chunk.embed_text) + 2 <= 256
+
+
+def test_a_huge_paragraph_is_split_to_fit(count_tokens) -> None:
+    sentence = "Public value describes the value that an organization contributes to society. "
+    text = "# Doc\n\n" + sentence * 60
+    chunks = split_markdown(text, "Doc", count_tokens, max_tokens=128)
+    assert len(chunks) > 2
+    assert all(count_tokens(c.embed_text) + 2 <= 128 for c in chunks)
+
+
+def test_headings_inside_code_fences_are_not_sections(count_tokens) -> None:
+    text = "# Doc\n\n```\n# not a heading\n```\n\nAfter.\n"
+    chunks = split_markdown(text, "Doc", count_tokens)
+    assert {c.section for c in chunks} == {"Doc"}
+
+
+def test_corpus_chunks_fit_the_model_window(corpus_settings) -> None:
+    from assistant.store import get_store
+
+    embeddings = get_embeddings(corpus_settings)
+    got = get_store(corpus_settings).collection.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) > 20
+    for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+        assert embeddings.count_tokens(f"{meta['section']}\n\n{text}") + 2 <= embeddings.max_tokens
+        assert meta["section"]
