@@ -7,9 +7,15 @@ is a session-wide index of the bundled corpus for tests that only read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.config import Settings, get_settings
 from assistant.store import reset_store_cache
@@ -46,3 +52,55 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def _forget_stores_at_end():
     yield
     reset_store_cache()
+
+
+class FakeChatModel(BaseChatModel):
+    """A deterministic chat model for tests: replies from a script, records every prompt it was sent.
+
+    ``replies`` are used in order (the last one repeats); a reply may be a callable taking the prompt
+    messages and returning text, so a test can answer based on what the chain sent. Streams word by word.
+    """
+
+    replies: list[Any]
+    prompts: list[list[BaseMessage]] = []
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake-chat"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        self.prompts.append(list(messages))
+        reply = self.replies[min(self.calls, len(self.replies) - 1)]
+        self.calls += 1
+        return reply(messages) if callable(reply) else str(reply)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        text = self._reply(messages)
+        for i, word in enumerate(text.split(" ")):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word if i == 0 else " " + word))
+
+
+@pytest.fixture
+def fake_chat():
+    """Build a :class:`FakeChatModel`: ``fake_chat("reply 1", "reply 2")``."""
+
+    def make(*replies: Any) -> FakeChatModel:
+        return FakeChatModel(replies=list(replies), prompts=[])
+
+    return make
