@@ -40,11 +40,35 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
+    local_n_ctx: int = 2048
+    """Context window of the local llama.cpp model, in tokens (prompt + reply must fit)."""
+    local_threads: int | None = None
+    """CPU threads for llama.cpp; ``None`` uses every core (``os.cpu_count()``)."""
+    max_tokens: int = 256
+    """Longest reply a chat model may generate, in tokens (all backends)."""
+    temperature: float = 0.0
+    """Sampling temperature for every backend; 0 makes the local model greedy, so answers are reproducible."""
+    request_timeout: float = 60.0
+    """Seconds to wait for a remote chat backend (OpenAI-compatible or Ollama) before giving up."""
     top_k: int = 5
+    strict_grounding: bool | None = None
+    """Remove unsupported sentences (True), only flag them (False), or None: strict for local and extractive."""
+    grounding_checker: str = "embedding"
+    """Sentence verifier: ``embedding`` (bundled model + word overlap) or ``nli:/path/to/cross-encoder``."""
+    grounding_threshold: float | None = None
+    """Support score (0..1) a sentence needs to count as grounded; ``None`` uses the checker's calibrated default."""
     max_question_chars: int = 2000
     max_upload_mb: int = 20
     host: str = "127.0.0.1"
     port: int = 7860
+    auth_file: Path | None = None
+    """App logins, one ``user:password[:admin]`` a line; with it (or ``auth_users``) the app asks for a login."""
+    auth_users: SecretStr | None = None
+    """App logins from the environment: ``user:password[:admin]`` entries separated by commas."""
+    admin_users: str = ""
+    """Comma-separated user names who may upload and remove documents when login is on (besides ``:admin``)."""
+    app_concurrency: int = 4
+    """How many chat requests the app runs at once; uploads and drafts have their own, smaller queues."""
 
     @property
     def chroma_path(self) -> Path:

@@ -8,9 +8,12 @@ heading path together with the chunk text while storing the text alone, and upse
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
@@ -103,6 +106,40 @@ def get_store(settings: Settings) -> Store:
             store = Store(settings, vectorstore, threading.Lock())
             _stores[key] = store
         return store
+
+
+def generation_path(settings: Settings) -> Path:
+    """The store's change marker, ``<data dir>/store.generation``, bumped by every ingest write.
+
+    Derived indexes (BM25) compare it, with the chunk count, on each query: reading a tiny file is far cheaper
+    than listing the collection. It lives in the data dir of the process that writes, so with a Chroma server
+    shared by several machines only the count (and the BM25 cache's periodic id check) sees their writes.
+    """
+    return settings.data_dir / "store.generation"
+
+
+def read_generation(settings: Settings) -> str:
+    """The current change marker ("" when nothing was ever written through this data dir)."""
+    try:
+        return generation_path(settings).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def bump_generation(settings: Settings) -> str:
+    """Record that the collection changed; call it under ``Store.write_lock`` around every write.
+
+    The marker is a counter plus a random suffix, written atomically (temp file + rename): two processes that
+    bump at once may both write the same counter, but never the same marker, so no change goes unnoticed.
+    """
+    path = generation_path(settings)
+    previous = read_generation(settings).partition("-")[0]
+    marker = f"{int(previous) + 1 if previous.isdigit() else 1}-{uuid.uuid4().hex[:12]}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(marker, encoding="utf-8")
+    os.replace(tmp, path)
+    return marker
 
 
 def reset_store_cache() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from assistant.config import Settings, get_settings
 from assistant.embeddings import get_embeddings
-from assistant.store import Store, get_store
+from assistant.store import Store, bump_generation, get_store
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
 from ingest.splitter import Chunk, split_markdown
 
@@ -154,10 +154,16 @@ def _metadata(doc: LoadedDocument, chunk: Chunk, now: str) -> dict:
 _COMPARED = ("title", "source", "section", "position", "start", "end")
 
 
-def ingest_document(doc: LoadedDocument, store: Store, on_progress: ProgressCallback | None = None) -> FileResult:
+def ingest_document(
+    doc: LoadedDocument,
+    store: Store,
+    on_progress: ProgressCallback | None = None,
+    settings: Settings | None = None,
+) -> FileResult:
     """Bring ``doc``'s chunks in ``store`` up to date; return the counts of what changed."""
-    embeddings = get_embeddings(store.settings)
-    chunks = split_markdown(doc.text, doc.title, embeddings.count_tokens, store.settings.chunk_tokens)
+    settings = settings or store.settings
+    embeddings = get_embeddings(settings)
+    chunks = split_markdown(doc.text, doc.title, embeddings.count_tokens, settings.chunk_tokens)
     ids = _chunk_ids(doc.doc_id, chunks)
     result = FileResult(path=doc.source, doc_id=doc.doc_id, title=doc.title, chunks=len(chunks))
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -186,6 +192,7 @@ def ingest_document(doc: LoadedDocument, store: Store, on_progress: ProgressCall
                 on_progress(doc.title, start + len(part), len(new_chunks))
         if new_ids or moved_ids or stale:
             _write_journal(store.settings, {"doc_id": doc.doc_id, "source": doc.source, "started": now})
+            bump_generation(store.settings)  # before and after the writes: a killed ingest still invalidates
         if new_ids:
             max_batch = store.collection._client.get_max_batch_size()  # noqa: SLF001
             for start in range(0, len(new_ids), max_batch):
@@ -200,6 +207,8 @@ def ingest_document(doc: LoadedDocument, store: Store, on_progress: ProgressCall
             store.collection.update(ids=moved_ids, metadatas=moved_meta)
         if stale:
             store.collection.delete(ids=stale)
+        if new_ids or moved_ids or stale:
+            bump_generation(store.settings)
         _write_journal(store.settings, None)
     result.added, result.updated, result.removed = len(new_ids), len(moved_ids), len(stale)
     return result
@@ -225,7 +234,7 @@ def ingest_paths(
                     "rename the file or give it an `id:` in its front matter"
                 )
             seen_ids[doc.doc_id] = str(path)
-            result = ingest_document(doc, store, on_progress)
+            result = ingest_document(doc, store, on_progress, settings)
             result.path = str(path)
         except LoadError as exc:
             result = FileResult(path=str(path), error=str(exc))
@@ -256,6 +265,7 @@ def remove_document(doc_id: str, settings: Settings | None = None) -> int:
         ids = store.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
             store.collection.delete(ids=ids)
+            bump_generation(store.settings)
     return len(ids)
 
 

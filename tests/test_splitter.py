@@ -31,16 +31,18 @@ Intro paragraph about the four pillars.
 """
 
 
+def test_a_small_document_stays_whole_with_its_subheadings(count_tokens) -> None:
+    [chunk] = split_markdown(DOC, "UK Public Value Framework", count_tokens)
+    assert chunk.section == "UK Public Value Framework"
+    assert "### Benchmarking & cost control" in chunk.text and chunk.text.endswith("manage risks?")
+
+
 def test_every_chunk_carries_its_heading_path(count_tokens) -> None:
-    chunks = split_markdown(DOC, "UK Public Value Framework", count_tokens)
+    chunks = split_markdown(DOC, "UK Public Value Framework", count_tokens, max_tokens=72)
     by_section = {c.section: c.text for c in chunks}
     assert by_section["UK Public Value Framework"] == "Intro paragraph about the four pillars."
     path = SECTION_SEPARATOR.join(
-        [
-            "UK Public Value Framework",
-            "Pillar two: managing inputs (9 questions)",
-            "Benchmarking & cost control",
-        ]
+        ["UK Public Value Framework", "Pillar two: managing inputs (9 questions)", "Benchmarking & cost control"]
     )
     assert by_section[path].startswith("- How does the public body use cost benchmarking")
     # Short sections stay whole: both cost-shifting questions in one chunk.
@@ -48,16 +50,27 @@ def test_every_chunk_carries_its_heading_path(count_tokens) -> None:
     assert len(cost) == 1 and cost[0].text.count("\n- ") == 1
 
 
+def test_small_sibling_sections_are_packed_under_their_parent(count_tokens) -> None:
+    text = "# Model\n\nIntro. " + "Long intro sentence about the model. " * 40 + "\n\n"
+    text += "".join(f"### Theme {i}\n\n- Outcome {i}\n\n" for i in range(5))
+    chunks = split_markdown(text, "Model", count_tokens)
+    packed = [c for c in chunks if "### Theme 0" in c.text]
+    assert len(packed) == 1 and packed[0].section == "Model"
+    assert all(f"- Outcome {i}" in packed[0].text for i in range(5))
+
+
 def test_spans_index_into_the_original_text(count_tokens) -> None:
-    for chunk in split_markdown(DOC, "UK Public Value Framework", count_tokens):
-        assert DOC[chunk.start : chunk.end] == chunk.text
-    positions = [c.position for c in split_markdown(DOC, "UK Public Value Framework", count_tokens)]
+    for max_tokens in (48, 256):
+        for chunk in split_markdown(DOC, "UK Public Value Framework", count_tokens, max_tokens=max_tokens):
+            assert DOC[chunk.start : chunk.end] == chunk.text
+    positions = [c.position for c in split_markdown(DOC, "UK Public Value Framework", count_tokens, max_tokens=72)]
     assert positions == list(range(len(positions)))
 
 
 def test_title_is_prefixed_when_the_document_has_no_h1(count_tokens) -> None:
-    chunks = split_markdown("## Part one\n\nSome text.\n", "My Notes", count_tokens)
-    assert chunks[0].section == "My Notes › Part one"
+    chunks = split_markdown("## Part one\n\nSome text.\n\n## Part two\n\nMore.\n", "My Notes", count_tokens, 64)
+    assert chunks[0].section == "My Notes"  # small enough to stay whole under the title
+    assert "## Part one" in chunks[0].text
 
 
 def test_long_lists_are_cut_between_items_and_fit_the_window(count_tokens) -> None:
