@@ -130,6 +130,92 @@ def status_command() -> None:
     console.print(table)
 
 
+@app.command("ask")
+def ask_command(
+    question: Annotated[str | None, typer.Argument(help="The question. Omit it when using --jsonl.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Chat backend: extractive, local, openai or ollama (default: PVA_CHAT_BACKEND).")
+    ] = None,
+    framework: Annotated[
+        list[str] | None, typer.Option("--framework", "-f", help="Only search this document id (repeatable).")
+    ] = None,
+    k: Annotated[int | None, typer.Option("--k", help="How many chunks to retrieve (default: PVA_TOP_K).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+    jsonl: Annotated[
+        Path | None,
+        typer.Option(
+            "--jsonl",
+            help='Answer every line {"id": ..., "question": ..., "history": [...]} of FILE; print one JSON line each.',
+        ),
+    ] = None,
+) -> None:
+    """Answer a question from the framework texts, with numbered citations (title › section, quote).
+
+    Every sentence of the answer is checked against the passage it cites; a question the texts do not
+    cover gets a plain refusal. --json and --jsonl print the public answer format documented in the README.
+    """
+    import json
+
+    from assistant.answer import InvalidQuestionError, ask
+    from assistant.chat_models import ChatModelError
+
+    settings = get_settings()
+    options = {"settings": settings, "backend": backend, "doc_ids": framework or None, "k": k}
+    try:
+        if jsonl is not None:
+            _ask_jsonl(jsonl, options)
+            return
+        if question is None:
+            err_console.print('[red]No question given.[/] Usage: pva ask "QUESTION" (or --jsonl FILE).')
+            raise typer.Exit(2)
+        answer = ask(question, **options)
+    except (InvalidQuestionError, ChatModelError, ValueError) as exc:
+        err_console.print(f"[red]Cannot answer:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if json_out:
+        print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
+        return
+    _print_answer(answer)
+
+
+def _ask_jsonl(path: Path, options: dict) -> None:
+    import json
+
+    from assistant.answer import InvalidQuestionError, ask
+
+    if not path.exists():
+        err_console.print(f"[red]Not found:[/] {path}")
+        raise typer.Exit(2)
+    failed = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            answer = ask(case["question"], case.get("history"), question_id=case.get("id", number), **options)
+            print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False), flush=True)
+        except (json.JSONDecodeError, KeyError, TypeError, InvalidQuestionError) as exc:
+            failed += 1
+            error = {"id": number, "error": f"line {number}: {exc.__class__.__name__}: {exc}"}
+            print(json.dumps(error, ensure_ascii=False), flush=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_answer(answer) -> None:
+    from rich.markdown import Markdown
+
+    console.print(Markdown(answer.answer))
+    if answer.citations:
+        console.print()
+        for c in answer.citations:
+            console.print(f"[bold][{c.n}][/] {c.section}\n    [dim]“{c.quote}”[/]")
+    if answer.grounding.unsupported:
+        label = "removed" if answer.grounding.total > len(answer.sentences) else "not supported by the sources"
+        console.print(f"\n[yellow]{len(answer.grounding.unsupported)} sentence(s) {label}.[/]")
+    console.print(f"[dim]{answer.backend} · {answer.timings_ms.get('total', 0):.0f} ms[/]")
+
+
 @bench_app.command("ingest")
 def bench_ingest_command(
     synthetic_mb: Annotated[float, typer.Option(help="Size of the synthetic text to ingest, in MB.")] = 5.0,

@@ -1,0 +1,1 @@
+"""Evaluation datasets, metrics and calibration scripts for the Public Value Assistant."""
