@@ -16,7 +16,7 @@ install: $(BIN)/python
 
 run: install
 	$(BIN)/pva ingest
-	$(BIN)/pva status
+	$(BIN)/pva serve
 
 test: install
 	$(BIN)/ruff check .

@@ -216,6 +216,185 @@ def _print_answer(answer) -> None:
     console.print(f"[dim]{answer.backend} · {answer.timings_ms.get('total', 0):.0f} ms[/]")
 
 
+@app.command("eval")
+def eval_command(
+    backend: Annotated[
+        str | None, typer.Option(help="Backend: extractive, local, openai or ollama (default: PVA_CHAT_BACKEND).")
+    ] = None,
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option(help="A JSONL dataset (repeatable). Default: evals/datasets/questions.jsonl and drafts.jsonl."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for results.json and report.html (default: DATA_DIR/reports/eval-…).")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline JSON to compare with; a regressed case fails the run.")
+    ] = None,
+    thresholds: Annotated[Path | None, typer.Option(help="Thresholds YAML (default: evals/thresholds.yaml).")] = None,
+    write_baseline: Annotated[Path | None, typer.Option(help="Also write this run as a baseline to FILE.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Run a stratified subset of at most N questions (every kind kept).")
+    ] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Chunks to retrieve (default: PVA_TOP_K).")] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="Optional third judge: nli:/path/to/cross-encoder or llm:BACKEND (PVA_EVAL_JUDGE)."),
+    ] = None,
+    drafts: Annotated[bool, typer.Option("--drafts/--no-drafts", help="Run the drafting cases too.")] = True,
+    live_index: Annotated[
+        bool, typer.Option("--live-index", help="Evaluate the data dir's own index instead of a bundled-corpus one.")
+    ] = False,
+    from_feedback: Annotated[
+        bool,
+        typer.Option("--from-feedback", help="Turn thumbs-down feedback into review cases (--out or evals/datasets/)."),
+    ] = False,
+) -> None:
+    """Run the eval suite: answers, retrieval, citations, refusals, drafts; write results.json and report.html.
+
+    Exits 1 when a metric is below its threshold or a case regressed against --baseline. See the README's
+    Evaluation section for how to read the report.
+    """
+    import os
+
+    from evals.suite import SuiteOptions, run_suite, summary_rows
+
+    settings = get_settings()
+    if from_feedback:
+        from evals.dataset import DATASETS_DIR
+        from evals.feedback import import_feedback
+
+        try:
+            done = import_feedback(settings, out or DATASETS_DIR)
+        except FileNotFoundError as exc:
+            err_console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+        where = f"wrote {done.added} review case(s) to {done.path}" if done.path else "nothing new to write"
+        seen = f"{done.down_votes} thumbs-down, {done.existing} already imported, {done.skipped} without a question"
+        console.print(f"{seen}: {where}.")
+        return
+    options = SuiteOptions(
+        backend=backend,
+        out=out,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        limit=limit,
+        k=k,
+        judge=judge or os.environ.get("PVA_EVAL_JUDGE"),
+        drafts=drafts,
+        corpus_index=not live_index,
+    )
+    if dataset:
+        options.datasets = dataset
+    if thresholds:
+        options.thresholds = thresholds
+    with _progress() as progress:
+        task = progress.add_task("Evaluating", total=None)
+
+        def on_case(case) -> None:
+            progress.advance(task)
+            if not err_console.is_terminal:  # a CI log gets one line per case instead of a progress bar
+                seconds = (case.latency_ms or 0) / 1000
+                err_console.print(f"{'pass' if case.passed else 'FAIL'} {case.id} ({seconds:.1f} s)")
+
+        try:
+            outcome = run_suite(options, settings, on_case=on_case)
+        except (OSError, ValueError, RuntimeError) as exc:
+            err_console.print(f"[red]Cannot run the eval:[/] {exc}")
+            raise typer.Exit(2) from exc
+    result = outcome.result
+    meta = result.meta
+    table = Table(title=f"pva eval — {meta['backend']} · {meta['cases']} cases · {meta['duration_s']} s")
+    for column in ("metric", "value", "threshold", "vs baseline"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in summary_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    comparison = result.gate.get("comparison") or {}
+    if comparison.get("improved"):
+        console.print(f"[green]Improved:[/] {', '.join(comparison['improved'])}")
+    failed = [c.id for c in result.cases if not c.passed]
+    console.print(f"Failing cases ({len(failed)}): {', '.join(failed) or 'none'}")
+    console.print(f"Results: {outcome.json_path}\nReport:  {outcome.html_path}")
+    if outcome.baseline_written:
+        console.print(f"Baseline written: {outcome.baseline_written}")
+    if not outcome.passed:
+        for reason in result.gate.get("reasons", []):
+            err_console.print(f"[red]✗[/] {reason}")
+        raise typer.Exit(1)
+    console.print("[green]Gate passed.[/]")
+
+
+@app.command("draft")
+def draft_command(
+    input_file: Annotated[
+        Path, typer.Option("--input", "-i", help="The draft input, a YAML or JSON file (see examples/response.yaml).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the draft to FILE: .docx (Word) or .md (Markdown).")
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="Chat backend: extractive (no model), local, openai or ollama (default: PVA_CHAT_BACKEND)."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the sections, citations, flags and word count as JSON.")
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict/--no-strict", help="Remove sentences with invented figures (default) or flag only."),
+    ] = True,
+) -> None:
+    """Draft a social value tender response or statement from your commitments: cited, over-claim checked.
+
+    The input names the Social Value Model outcomes (covid-19-community-recovery, new-businesses-jobs-skills,
+    supply-chain-resilience, environmental-stewardship, disability-employment-gap, workforce-inequality,
+    health-and-wellbeing, community-cohesion) and your commitments for each. Every number, date, amount and
+    name in the draft must come from the input: anything else is flagged and, unless --no-strict, removed.
+    Exit status 2 on invalid input, with what to fix.
+    """
+    import json
+
+    from rich.markdown import Markdown
+
+    from assistant.chat_models import ChatModelError
+    from assistant.draft import DraftError, draft, load_request, save, to_markdown
+
+    if out is not None and out.suffix.lower() not in (".docx", ".md"):
+        err_console.print(f"[red]Cannot write {out.name}:[/] use a .docx (Word) or .md (Markdown) file name.")
+        raise typer.Exit(2)
+    try:
+        result = draft(load_request(input_file), get_settings(), backend=backend, strict=strict)
+    except (DraftError, ChatModelError, ValueError) as exc:
+        err_console.print(f"[red]Cannot draft:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if out is not None:
+        save(result, out)
+    if json_out:
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return
+    console.print(Markdown(to_markdown(result)))
+    if out is not None:
+        console.print(f"Wrote {out}.")
+    limit = "[red]over the limit[/]" if result.over_limit else "within the limit"
+    console.print(
+        f"[dim]{result.word_count} of {result.word_limit} words ({limit}) · {len(result.flags)} flag(s) · "
+        f"{result.backend} · {result.timings_ms.get('total', 0):.0f} ms[/]"
+    )
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Start the web app (Chat, Draft, Sources) on PVA_HOST:PVA_PORT, 127.0.0.1:7860 by default.
+
+    Builds the index from the bundled corpus first if it is missing, and loads the models once. Set
+    PVA_AUTH_FILE (lines user:password[:admin]) to require a login; then only admins upload or remove.
+    """
+    import app as web_app
+
+    web_app.main()
+
+
 @bench_app.command("ingest")
 def bench_ingest_command(
     synthetic_mb: Annotated[float, typer.Option(help="Size of the synthetic text to ingest, in MB.")] = 5.0,
@@ -236,6 +415,75 @@ def bench_ingest_command(
     for key, value in figures.items():
         table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
     console.print(table)
+
+
+@bench_app.command("all")
+def bench_all_command(
+    sizes: Annotated[
+        str, typer.Option(help="Store sizes (chunks) for retrieval and BM25 figures, comma-separated.")
+    ] = "10000,100000",
+    skip_100k: Annotated[bool, typer.Option("--skip-100k", help="Leave out sizes of 100,000 chunks and more.")] = False,
+    skip_server: Annotated[bool, typer.Option("--skip-server", help="Measure the embedded store only.")] = False,
+    skip_local: Annotated[bool, typer.Option("--skip-local", help="Leave out the bundled local chat model.")] = False,
+    skip_cold_start: Annotated[bool, typer.Option("--skip-cold-start", help="Do not start app.py.")] = False,
+    synthetic_mb: Annotated[float, typer.Option(help="Synthetic text to ingest, in MB (0 skips it).")] = 5.0,
+    queries: Annotated[int, typer.Option(min=1, help="Questions timed per search figure.")] = 50,
+    answers: Annotated[int, typer.Option(min=1, help="Questions timed per chat backend (local: at most 6).")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON to this file.")] = None,
+) -> None:
+    """Every benchmark: ingest, retrieval and BM25 at 10k/100k chunks (embedded and server), answers, cold start.
+
+    Runs in a temporary folder (a Chroma server is started on 127.0.0.1 for the server figures) and takes
+    several minutes with the defaults; the --skip options leave out the slow parts. Large stores use random
+    unit vectors in place of embeddings, written and queried through the production store and BM25 code.
+    """
+    import json
+
+    from assistant.bench import BenchOptions, rounded, run_benchmarks, summary_rows
+
+    try:
+        size_list = tuple(sorted({int(s) for s in sizes.replace(" ", "").split(",") if s}))
+    except ValueError:
+        err_console.print(f"[red]--sizes must be whole numbers separated by commas[/], got {sizes!r}.")
+        raise typer.Exit(2) from None
+    if skip_100k:
+        size_list = tuple(s for s in size_list if s < 100_000)
+    options = BenchOptions(
+        sizes=size_list,
+        server=not skip_server,
+        backends=("extractive",) if skip_local else ("extractive", "local"),
+        cold_start=not skip_cold_start,
+        synthetic_mb=synthetic_mb,
+        queries=queries,
+        answer_questions=answers,
+        local_questions=min(answers, 6),
+    )
+    figures = rounded(run_benchmarks(get_settings(), options, progress=lambda m: err_console.print(f"[dim]… {m}[/]")))
+    text = json.dumps(figures, indent=2, ensure_ascii=False)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    if json_out:
+        print(text)
+        return
+    table = Table(title="Benchmark figures")
+    for column in ("part", "figure", "value"):
+        table.add_column(column)
+    for row in summary_rows(figures):
+        table.add_row(*row)
+    console.print(table)
+    targets = Table(title="Targets")
+    for column in ("target", "measured", "limit", "met"):
+        targets.add_column(column)
+    for target in figures["targets"]:
+        value = target["value"]
+        shown = "—" if value is None else f"{value:,.1f} {target['unit']}"
+        met = {True: "[green]yes[/]", False: "[red]no[/]", None: "[dim]not measured[/]"}[target["met"]]
+        targets.add_row(target["target"], shown, target["limit"], met)
+    console.print(targets)
+    if out is not None:
+        console.print(f"Wrote {out}.")
 
 
 def ingest_main() -> None:

@@ -19,9 +19,14 @@ from ingest import ingest_paths
 def _make_docs(folder: Path, n_docs: int = 6, paragraphs: int = 40) -> None:
     folder.mkdir()
     for d in range(n_docs):
+        # Each part is ~150 tokens, so no two parts fit one chunk: one chunk per part, 40 per document.
         body = "\n\n".join(
-            f"## Part {p}\n\nDocument {d} paragraph {p} explains how the council reviews contract {p * 7 + d} "
-            f"and reports the social value delivered to the cabinet each quarter."
+            f"## Part {p}\n\n"
+            + " ".join(
+                f"Document {d} paragraph {p} sentence {s} explains how the council reviews contract {p * 7 + d} "
+                f"and reports the social value delivered."
+                for s in range(7)
+            )
             for p in range(paragraphs)
         )
         (folder / f"doc{d}.md").write_text(f"# Document {d}\n\n{body}\n", encoding="utf-8")

@@ -1,0 +1,162 @@
+"""Exporting a :class:`~assistant.draft.Draft` to Word (.docx, through python-docx) and Markdown.
+
+Both formats render the same blocks in the same order (:meth:`Draft.blocks`), so what the word count counts
+is exactly the body a reader sees. Around the body they add what a bid writer needs but a tender portal does
+not count: the title, the question being answered, the word count against the limit, a **References**
+section listing every cited source (framework, section, quoted passage) and, when there are any, the
+**drafting notes** (flags) to resolve before submission.
+
+Word output uses the built-in styles of python-docx's default template (``Title``, ``Heading 1/2``,
+``List Bullet``, ``Intense Quote``), so the document picks up the organisation's own styles when pasted into
+their bid template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.draft import Draft, DraftFlag
+
+__all__ = ["EXPORT_SUFFIXES", "save", "to_docx", "to_markdown"]
+
+EXPORT_SUFFIXES = (".docx", ".md")
+REFERENCES = "References"
+NOTES = "Drafting notes (not part of the response)"
+
+
+def _subtitle(draft: Draft) -> str:
+    if draft.kind == "statement":
+        who = f" of {draft.supplier}" if draft.supplier else ""
+        return f"Social value statement{who}"
+    who = f" from {draft.supplier}" if draft.supplier else ""
+    return f"Social value response to {draft.buyer}{who}".strip()
+
+
+def _word_line(draft: Draft) -> str:
+    line = f"Word count: {draft.word_count} of {draft.word_limit}"
+    if draft.over_limit:
+        line += f" ({draft.word_count - draft.word_limit} over the limit)"
+    return line
+
+
+def _reference(citation) -> str:
+    return f"{citation.title} — {citation.section} — “{citation.quote}”"
+
+
+def _note(flag: DraftFlag) -> str:
+    state = " (removed)" if flag.removed else ""
+    sentence = f" — in: “{flag.sentence}”" if flag.sentence and flag.sentence != flag.text else ""
+    return f"{flag.kind.replace('_', ' ')}: {flag.text}{state} [{flag.where}]{sentence}"
+
+
+def _md_escape_start(text: str) -> str:
+    """Keep a line that starts like Markdown syntax (``#``, ``1.``) from being read as a heading or list."""
+    if text[:1] in "#>" or (text.split(".")[0].isdigit() and "." in text[:4]):
+        return "\\" + text
+    return text
+
+
+def to_markdown(draft: Draft) -> str:
+    """The draft as Markdown: ``#`` title, ``##`` sections, ``###`` parts, lists, references, notes."""
+    lines = [f"# {draft.title}", "", f"*{_subtitle(draft)}*", ""]
+    if draft.question:
+        lines += [f"> **Question:** {' '.join(draft.question.split())}", ""]
+    lines += [f"*{_word_line(draft)}*", ""]
+    previous = ""
+    for block in draft.blocks():
+        if block.kind == "li":
+            if previous != "li" and lines and lines[-1] != "":
+                lines.append("")
+            lines.append(f"- {block.text}")
+        else:
+            if lines and lines[-1] != "":
+                lines.append("")
+            if block.kind == "h1":
+                lines.append(f"## {block.text}")
+            elif block.kind == "h2":
+                lines.append(f"### {block.text}")
+            elif block.kind == "theme":
+                lines.append(f"*{block.text}*")
+            else:
+                lines.append(_md_escape_start(block.text))
+            lines.append("")
+        previous = block.kind
+    if lines[-1] != "":
+        lines.append("")
+    if draft.citations:
+        lines += [f"## {REFERENCES}", ""]
+        for citation in draft.citations:
+            source = f" <{citation.source}>" if citation.source.startswith(("http://", "https://")) else ""
+            lines.append(f"{citation.n}. [{citation.n}] {_reference(citation)}{source}")
+        lines.append("")
+    if draft.flags:
+        lines += [f"## {NOTES}", ""]
+        lines += [f"- {_note(flag)}" for flag in draft.flags]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_docx(draft: Draft, path: str | Path) -> Path:
+    """Write the draft as a Word document at ``path`` (parent folders are created); returns the path."""
+    from docx import Document
+    from docx.shared import Pt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = Document()
+    document.core_properties.title = draft.title
+    document.add_heading(draft.title, level=0)
+    subtitle = document.add_paragraph()
+    subtitle.add_run(_subtitle(draft)).italic = True
+    if draft.question:
+        quote = document.add_paragraph(style="Intense Quote")
+        quote.add_run("Question: ").bold = True
+        quote.add_run(" ".join(draft.question.split()))
+    count = document.add_paragraph()
+    run = count.add_run(_word_line(draft))
+    run.italic = True
+    run.font.size = Pt(9)
+    for block in draft.blocks():
+        if block.kind == "h1":
+            document.add_heading(block.text, level=1)
+        elif block.kind == "h2":
+            document.add_heading(block.text, level=2)
+        elif block.kind == "theme":
+            document.add_paragraph().add_run(block.text).italic = True
+        elif block.kind == "li":
+            document.add_paragraph(block.text, style="List Bullet")
+        else:
+            document.add_paragraph(block.text)
+    if draft.citations:
+        document.add_heading(REFERENCES, level=1)
+        for citation in draft.citations:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"[{citation.n}] ").bold = True
+            paragraph.add_run(_reference(citation))
+            if citation.source.startswith(("http://", "https://")):
+                paragraph.add_run(f" ({citation.source})").font.size = Pt(8)
+    if draft.flags:
+        document.add_heading(NOTES, level=1)
+        for flag in draft.flags:
+            document.add_paragraph(_note(flag), style="List Bullet")
+    document.save(str(path))
+    return path
+
+
+def save(draft: Draft, path: str | Path) -> Path:
+    """Write the draft as ``.docx`` or ``.md``, chosen by the suffix of ``path``.
+
+    Raises:
+        ValueError: any other suffix (the message names the two that work).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        return to_docx(draft, path)
+    if suffix == ".md":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_markdown(draft), encoding="utf-8")
+        return path
+    raise ValueError(f"cannot export to {path.name!r}: use a .docx (Word) or .md (Markdown) file name")

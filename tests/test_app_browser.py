@@ -1,0 +1,279 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright, doing what a new user would do.
+
+Ask a question and watch the answer stream in, open a citation to read its quote, rate the answer and find the
+rating stored, upload a document and get an answer citing it, draft a response and download it. Screenshots of
+each tab go to ``test-artifacts/`` (and to ``docs/screenshots/`` with ``PVA_UPDATE_SCREENSHOTS=1``).
+
+Chromium comes from the distribution (``apt-get install chromium``, done by ``.ci/run``), never from
+``playwright install``: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_app_client import RunningApp, free_port, start_app, stop_app
+
+from assistant.chat_ui import CHECKING_NOTE
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+README_SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 240_000
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    app = start_app(tmp_path_factory.mktemp("app-browser"))
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `apt-get install -y chromium` (the CI script does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, running_app: RunningApp):
+    """One page for the whole module, as one user's session: the flows build on each other."""
+    context = browser.new_context(viewport={"width": 1280, "height": 960}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(running_app.url)
+    page.wait_for_selector("#pva-question textarea")
+    page.wait_for_function("document.querySelector('#pva-status')?.innerText.includes('chunks')")
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot as a test artifact (and for the README when PVA_UPDATE_SCREENSHOTS=1)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("PVA_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOTS / path.name)
+    return path
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def watch_last_message(page) -> None:
+    """Record every state the chat's last bot message goes through (to prove the answer streamed)."""
+    page.evaluate(
+        """() => {
+            window.__pvaStates = [];
+            const chat = document.querySelector('#pva-chat');
+            const record = () => {
+                const bots = chat.querySelectorAll('.message.bot, [data-testid="bot"]');
+                const last = bots[bots.length - 1];
+                if (last) {
+                    const text = last.innerText;
+                    if (window.__pvaStates[window.__pvaStates.length - 1] !== text) window.__pvaStates.push(text);
+                }
+            };
+            new MutationObserver(record).observe(chat, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+
+
+def pick_document(page, title: str) -> None:
+    """Choose a document in the Sources tab's picker (a Gradio dropdown: open it, click the option)."""
+    page.click("#pva-doc-picker input")
+    page.get_by_role("option", name=title).click()
+    page.locator(f"#pva-sections:has-text({json.dumps(title)})").wait_for()
+
+
+def ask(page, question: str) -> None:
+    page.fill("#pva-question textarea", question)
+    page.click("#pva-ask")
+
+
+def wait_for_citation(page, text: str | None = None):
+    selector = "#pva-chat details.pva-citation"
+    if text:
+        selector += f":has-text({json.dumps(text)})"
+    locator = page.locator(selector).first
+    locator.wait_for(state="visible", timeout=ANSWER_TIMEOUT_MS)
+    return locator
+
+
+def test_ask_see_streamed_answer_and_expand_a_citation(page) -> None:
+    watch_last_message(page)
+    ask(page, "What are the principles of social value?")
+    citation = wait_for_citation(page)
+    states = page.evaluate("window.__pvaStates")
+    assert any(CHECKING_NOTE.strip("*") in s or "▍" in s for s in states), states
+    assert len(states) >= 2, "the answer appeared before its citations were checked"
+    quote = citation.locator(".pva-quote")
+    assert not quote.is_visible(), "the quote is folded until the reader opens it"
+    citation.locator("summary").click()
+    quote.wait_for(state="visible")
+    assert "The Principles of Social Value provide" in quote.inner_text()
+    assert "Section:" in citation.inner_text() and "Framework:" in citation.inner_text()
+    page.locator("#pva-chat").scroll_into_view_if_needed()
+    screenshot(page, "chat")
+
+
+def test_feedback_is_stored(page, running_app: RunningApp) -> None:
+    page.fill("#pva-comment textarea", "Clear answer, useful quote.")
+    page.click("#pva-up")
+    page.locator("#pva-feedback-message:has-text('Thank you')").wait_for()
+    records = [
+        json.loads(line)
+        for line in (running_app.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    record = records[-1]
+    assert record["rating"] == "up" and record["comment"] == "Clear answer, useful quote."
+    assert record["question"] == "What are the principles of social value?"
+    assert record["answer"] and record["citations"] and record["backend"] == "extractive"
+    assert page.input_value("#pva-comment textarea") == "", "the comment box is cleared once sent"
+
+
+def test_upload_a_document_then_get_an_answer_citing_it(page, tmp_path: Path) -> None:
+    doc = tmp_path / "zephyr-pledge.md"
+    doc.write_text(
+        "# Zephyr Borough Pledge\n\n## Quokka index\n\n"
+        "The quokka index measures how many residents volunteer in community gardens each month.\n",
+        encoding="utf-8",
+    )
+    open_tab(page, "Sources")
+    page.locator("#pva-documents").wait_for()
+    page.set_input_files("#pva-upload input[type=file]", str(doc))
+    page.locator("#pva-upload:has-text('zephyr-pledge')").wait_for()
+    page.click("#pva-ingest")
+    page.locator("#pva-upload-results:has-text('ingested')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "zephyr-pledge" in page.inner_text("#pva-upload-results")
+    page.locator("#pva-documents:has-text('Zephyr Borough Pledge')").wait_for()
+    page.locator("#pva-status:has-text('7 documents')").wait_for()
+    pick_document(page, "Zephyr Borough Pledge")
+    section = page.locator("#pva-sections details.pva-doc-section").first
+    section.locator("summary").click()
+    assert "volunteer in community gardens" in section.inner_text()
+    screenshot(page, "sources")
+
+    open_tab(page, "Chat")
+    page.click("#pva-clear")
+    ask(page, "What does the quokka index measure?")
+    citation = wait_for_citation(page, "Zephyr Borough Pledge")
+    citation.locator("summary").click()
+    assert "volunteer in community gardens" in citation.locator(".pva-quote").inner_text()
+
+
+def test_remove_a_document(page) -> None:
+    open_tab(page, "Sources")
+    pick_document(page, "Zephyr Borough Pledge")
+    page.click("#pva-remove")
+    page.locator("#pva-remove-message:has-text(\"Removed 'zephyr-pledge'\")").wait_for()
+    page.locator("#pva-status:has-text('6 documents')").wait_for()
+    assert "Zephyr Borough Pledge" not in page.inner_text("#pva-documents")
+
+
+def test_empty_question_gets_a_clear_message(page) -> None:
+    open_tab(page, "Chat")
+    page.click("#pva-clear")
+    ask(page, "   ")
+    page.locator("#pva-chat:has-text('The question is empty')").wait_for()
+
+
+def test_draft_and_download_it(page, tmp_path: Path) -> None:
+    open_tab(page, "Draft")
+    page.click("#pva-draft-example")
+    page.locator("#pva-commit-new-businesses-jobs-skills textarea").wait_for(state="visible")
+    assert "apprenticeships" in page.input_value("#pva-commit-new-businesses-jobs-skills textarea")
+    page.click("#pva-draft")
+    page.locator("#pva-wordcount:has-text('words')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "/ 750 words" in page.inner_text("#pva-wordcount")
+    assert "Grounds Maintenance Services" in page.inner_text("#pva-draft-output")
+    assert "References" in page.inner_text("#pva-draft-output")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "draft", full_page=False)
+    for button, suffix in (("#pva-docx", ".docx"), ("#pva-md", ".md")):
+        with page.expect_download() as info:
+            page.click(button)
+        download = info.value
+        target = tmp_path / download.suggested_filename
+        download.save_as(str(target))
+        assert target.suffix == suffix
+        data = target.read_bytes()
+        assert data[:2] == b"PK" if suffix == ".docx" else data.startswith(b"# Grounds Maintenance Services")
+
+
+def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(browser, tmp_path, monkeypatch) -> None:
+    """The app's strict default removes unsupported sentences, so render a lenient answer directly: Gradio's HTML
+    sanitiser must keep the ⚠ highlight, the note and the expandable footnote, and drop injected markup."""
+    import gradio as gr
+
+    import app as web_app
+    from assistant import chat_ui
+    from assistant.types import Answer, Citation, Grounding, SentenceCheck
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    citation = Citation(
+        n=1,
+        doc_id="d",
+        title="The Public Value Framework",
+        section="The Public Value Framework › Pillar two",
+        quote="How does the public body use cost benchmarking? <img src=x onerror=window.__pwned=1>",
+        source="https://www.gov.uk/guidance",
+    )
+    answer = Answer(
+        question="q",
+        answer="",
+        citations=[citation],
+        backend="fake",
+        grounding=Grounding(supported=1, total=2, unsupported=["x"]),
+        sentences=[
+            SentenceCheck(text="Public bodies benchmark their costs.", citations=[1], supported=True),
+            SentenceCheck(text="It was written in 1850 by the Duke of Wellington.", citations=[1], supported=False),
+        ],
+    )
+    with gr.Blocks() as demo:
+        gr.Chatbot(
+            value=[{"role": "user", "content": "q"}, {"role": "assistant", "content": chat_ui.render_answer(answer)}],
+            elem_id="pva-chat",
+        )
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=web_app.CSS)
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        mark = page.locator("#pva-chat mark.pva-unsupported")
+        mark.wait_for()
+        assert "Duke of Wellington" in mark.inner_text() and mark.inner_text().startswith("⚠")
+        assert page.locator("#pva-chat .pva-note").first.inner_text().startswith("⚠ Highlighted sentences")
+        page.click("#pva-chat details.pva-citation summary")
+        assert "cost benchmarking" in page.inner_text("#pva-chat .pva-quote")
+        assert page.locator("#pva-chat img[src=x]").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        page.close()
+    finally:
+        demo.close()

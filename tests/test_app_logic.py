@@ -1,0 +1,486 @@
+"""The app's logic, called directly (no Gradio, no browser): chat rendering, feedback, uploads, login, drafts.
+
+The chat runs the real answer chain over the session's corpus index, with the extractive backend or the
+scripted fake chat model (for streaming and for sentences the verifier cannot support).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from assistant import chat_ui
+from assistant.config import Settings
+from assistant.feedback import feedback_path, read_feedback, record_feedback
+from assistant.types import Answer, Citation, Grounding, SentenceCheck
+from assistant.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
+
+PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
+INVENTED = "The framework was written in 1850 by the Duke of Wellington"
+
+
+def _final(messages_stream) -> list[list[dict]]:
+    """Every step the chat generator yielded (the last one is the finished answer)."""
+    return list(messages_stream)
+
+
+def _assistant(messages: list[dict]) -> str:
+    assert messages[-1]["role"] == "assistant"
+    return chat_ui.message_text(messages[-1]["content"])
+
+
+# ------------------------------------------------------------------------------------------------- rendering
+
+
+def _citation(**overrides) -> Citation:
+    values = {
+        "n": 1,
+        "doc_id": "doc",
+        "title": "Framework <script>alert(1)</script>",
+        "section": "Part one › <b>Section</b>",
+        "quote": 'A quoted "passage" & <img src=x onerror=alert(1)>',
+        "source": "https://example.org/guide?a=1&b=2",
+    }
+    return Citation(**{**values, **overrides})
+
+
+def test_citation_footnote_is_expandable_and_escaped() -> None:
+    html = chat_ui.render_citation(_citation())
+    assert html.startswith('<details class="pva-citation"') and html.endswith("</details>")
+    assert "<summary><b>[1]</b> Framework &lt;script&gt;" in html
+    assert "Section: Part one › &lt;b&gt;Section&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script>" not in html and "<img" not in html
+    assert 'href="https://example.org/guide?a=1&amp;b=2"' in html and ">example.org</a>" in html
+
+
+def test_local_source_shows_only_the_file_name() -> None:
+    html = chat_ui.render_citation(_citation(source="/srv/secret/path/guide.md"))
+    assert "guide.md" in html and "/srv/secret" not in html
+
+
+def _answer(sentences: list[SentenceCheck], removed: int = 0, refused: bool = False) -> Answer:
+    return Answer(
+        question="q",
+        answer=" ".join(s.text for s in sentences) or "refusal text",
+        refused=refused,
+        citations=[_citation(title="Framework", section="S", quote="Q")] if sentences else [],
+        backend="fake",
+        grounding=Grounding(
+            supported=sum(s.supported for s in sentences),
+            total=len(sentences) + removed,
+            unsupported=[s.text for s in sentences if not s.supported],
+        ),
+        sentences=sentences,
+    )
+
+
+def test_unsupported_sentences_are_visibly_marked() -> None:
+    answer = _answer(
+        [
+            SentenceCheck(text="Supported claim.", citations=[1], supported=True),
+            SentenceCheck(text="Invented <claim>.", citations=[1], supported=False),
+        ]
+    )
+    html = chat_ui.render_answer(answer)
+    assert '<mark class="pva-unsupported"' in html and "⚠ Invented &lt;claim&gt;." in html
+    assert "Supported claim." in html.split("<mark")[0]
+    assert chat_ui.UNSUPPORTED_NOTE in html
+    assert html.count('<sup class="pva-ref">[1]</sup>') == 2
+    assert chat_ui.CITATIONS_MARKER in html
+
+
+def test_removed_sentences_are_counted_and_lists_stay_lists() -> None:
+    answer = _answer(
+        [
+            SentenceCheck(text="Intro.", citations=[1], supported=True),
+            SentenceCheck(text="- first item", citations=[1], supported=True),
+            SentenceCheck(text="- second item", citations=[1], supported=True),
+        ],
+        removed=2,
+    )
+    html = chat_ui.render_answer(answer)
+    assert "2 sentence(s) were left out" in html
+    body = chat_ui.render_answer_text(answer)
+    assert body.splitlines()[0].startswith("Intro.")
+    assert body.splitlines()[1] == ""
+    assert body.splitlines()[2].startswith("- first item")
+
+
+def test_refusal_is_plain_text() -> None:
+    answer = _answer([], refused=True)
+    answer.answer = "The framework texts don't cover that <b>."
+    assert chat_ui.render_answer(answer) == "The framework texts don&#x27;t cover that &lt;b&gt;."
+
+
+def test_clean_history_drops_footnotes_and_tags() -> None:
+    rendered = chat_ui.render_answer(_answer([SentenceCheck(text="A & B.", citations=[1], supported=True)]))
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "What is it?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": rendered}]},
+    ]
+    assert chat_ui.clean_history(history) == [
+        {"role": "user", "content": "What is it?"},
+        {"role": "assistant", "content": "A & B. [1]"},
+    ]
+
+
+# ------------------------------------------------------------------------------------------------- chat
+
+
+def test_respond_answers_with_citations_and_reports_the_turn(corpus_settings) -> None:
+    turns: list[chat_ui.ChatTurn] = []
+    steps = _final(
+        chat_ui.respond(
+            chat_ui.EXAMPLE_QUESTIONS[0],
+            [],
+            None,
+            settings=corpus_settings,
+            backend="extractive",
+            on_answer=lambda answer, turn: turns.append(turn),
+        )
+    )
+    final = steps[-1]
+    assert [m["role"] for m in final] == ["user", "assistant"]
+    assert final[0]["content"] == chat_ui.EXAMPLE_QUESTIONS[0]
+    text = _assistant(final)
+    assert '<details class="pva-citation"' in text and '<blockquote class="pva-quote">' in text
+    assert "Principles of Social Value" in text
+    assert len(steps) >= 2, "the text is shown before verification finishes"
+    assert chat_ui.CHECKING_NOTE in _assistant(steps[-2])
+    (turn,) = turns
+    assert turn.index == 1 and turn.citations and turn.backend == "extractive" and not turn.refused
+
+
+def test_respond_streams_model_tokens_and_marks_unsupported(corpus_settings, fake_chat) -> None:
+    lenient = corpus_settings.model_copy(update={"strict_grounding": False})
+    steps = _final(
+        chat_ui.respond(
+            "What is public value?", None, [], settings=lenient, llm=fake_chat(f"{PUBLIC_VALUE} [1]. {INVENTED} [1].")
+        )
+    )
+    partial = [_assistant(s) for s in steps if s[-1]["content"].endswith("▍")]
+    assert len(partial) > 5, "tokens arrive one by one"
+    assert partial[0] in partial[-1][: len(partial[0])] or len(partial[0]) < len(partial[-1])
+    final = _assistant(steps[-1])
+    assert '<mark class="pva-unsupported"' in final and "Duke of Wellington" in final.split("<mark")[1]
+    assert PUBLIC_VALUE in final.split("<mark")[0]
+
+
+def test_respond_uses_history_for_follow_ups(corpus_settings, fake_chat) -> None:
+    model = fake_chat(
+        "What are the principles of social value?", f"{PUBLIC_VALUE} [1]."
+    )  # first reply: the rewrite; second: the answer
+    history = [
+        {"role": "user", "content": "What are the principles of social value?"},
+        {"role": "assistant", "content": "They are seven principles. " + chat_ui.render_citations([_citation()])},
+    ]
+    steps = _final(chat_ui.respond("And the first one?", history, None, settings=corpus_settings, llm=model))
+    assert len(steps[-1]) == 4
+    sent = " ".join(str(m.content) for prompt in model.prompts for m in prompt)
+    assert "They are seven principles." in sent
+    assert "pva-citation" not in sent, "the footnote HTML is not sent back to the model"
+
+
+def test_refusal_when_texts_do_not_cover_it(corpus_settings) -> None:
+    turns = []
+    final = _final(
+        chat_ui.respond(
+            "What is the capital of France?",
+            [],
+            None,
+            settings=corpus_settings,
+            backend="extractive",
+            on_answer=lambda a, t: turns.append(t),
+        )
+    )[-1]
+    text = _assistant(final)
+    assert "don&#x27;t cover" in text and "pva-citation" not in text
+    assert turns[0].refused
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("   ", "⚠ The question is empty"), ("x" * 5000, "the limit is 2,000")],
+    ids=["empty", "too long"],
+)
+def test_invalid_questions_get_a_clear_message(corpus_settings, question, expected) -> None:
+    steps = _final(chat_ui.respond(question, [], None, settings=corpus_settings, backend="extractive"))
+    text = _assistant(steps[-1])
+    assert [m["role"] for m in steps[-1]] == (["user", "assistant"] if question.strip() else ["assistant"])
+    assert expected in text and "Traceback" not in text
+
+
+def test_unexpected_errors_are_not_shown_as_tracebacks(corpus_settings, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire at /secret/path")
+
+    monkeypatch.setattr("assistant.answer.ask_stream", broken)
+    text = _assistant(_final(chat_ui.respond("What is public value?", [], None, settings=corpus_settings))[-1])
+    assert text.startswith("⚠ Something went wrong while answering. Try again")
+    assert "/secret/path" not in text
+
+
+def test_framework_filter_restricts_the_sources(corpus_settings) -> None:
+    markdown, citations, refused = chat_ui.ask_for_api(
+        "What are the principles of good governance?", ["cipfa-ifac-good-governance"], settings=corpus_settings
+    )
+    assert not refused and citations
+    assert {c["doc_id"] for c in citations} == {"cipfa-ifac-good-governance"}
+    assert "Sources:" in markdown and "[1]" in markdown
+
+
+# ------------------------------------------------------------------------------------------------- feedback
+
+
+def test_feedback_is_stored_with_the_answer(settings: Settings) -> None:
+    turn = {
+        "index": 1,
+        "question": "Q?",
+        "answer": "A. [1]",
+        "citations": [{"n": 1, "quote": "q"}],
+        "backend": "extractive",
+        "history": [{"role": "user", "content": "before"}],
+    }
+    message = chat_ui.give_feedback("Dislike", turn, "  missing the TOMs  ", user="alice", settings=settings)
+    assert message.startswith("Thank you") and "comment" in message
+    (record,) = read_feedback(settings)
+    assert record["rating"] == "down" and record["comment"] == "missing the TOMs" and record["user"] == "alice"
+    assert record["question"] == "Q?" and record["citations"] == [{"n": 1, "quote": "q"}]
+    assert record["backend"] == "extractive" and record["history"] == turn["history"] and record["ts"]
+    assert feedback_path(settings) == settings.data_dir / "feedback.jsonl"
+    assert chat_ui.give_feedback("up", None, settings=settings).startswith("Ask a question first")
+
+
+def test_feedback_reader_skips_a_torn_last_line_and_writer_repairs_it(settings: Settings) -> None:
+    record_feedback("up", question="one", answer="a", settings=settings)
+    with feedback_path(settings).open("ab") as handle:
+        handle.write(b'{"ts": "2026-01-01", "rating": "up", "quest')  # a crash mid-write
+    assert [r["question"] for r in read_feedback(settings)] == ["one"]
+    record_feedback(True, question="two", answer="b", settings=settings)
+    assert [r["question"] for r in read_feedback(settings)] == ["one", "two"]
+
+
+def test_concurrent_feedback_lines_never_interleave(settings: Settings) -> None:
+    def write(worker: int) -> None:
+        for i in range(25):
+            record_feedback("up", question=f"{worker}-{i}", answer="x" * 5000, settings=settings)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    records = read_feedback(settings)
+    assert len(records) == 150
+    assert len(feedback_path(settings).read_bytes().splitlines()) == 150
+
+
+def test_unknown_rating_is_refused(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="use 'up' or 'down'"):
+        record_feedback("meh", question="q", answer="a", settings=settings)
+
+
+# ------------------------------------------------------------------------------------------------- uploads
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\evil.MD", "evil.md"),
+        ("my report (final).PDF", "my-report-final.pdf"),
+        (".hidden.txt", "hidden.txt"),
+        ("", "document"),
+        ("a\x00b.txt", "ab.txt"),
+    ],
+)
+def test_safe_filename(name: str, safe: str) -> None:
+    assert safe_filename(name) == safe
+
+
+def test_upload_checks_type_size_and_emptiness_before_reading(settings: Settings, tmp_path: Path) -> None:
+    small = settings.model_copy(update={"max_upload_mb": 1})
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    with pytest.raises(UploadError, match="not accepted"):
+        check_upload(exe, exe.name, small)
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:  # a sparse 2 MB file: the size is checked without reading it
+        handle.truncate(2 * 1024 * 1024)
+    with pytest.raises(UploadError, match="the limit is 1 MB"):
+        check_upload(big, big.name, small)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(UploadError, match="empty"):
+        check_upload(empty, empty.name, small)
+
+
+def test_upload_ingests_and_reports_per_file(settings: Settings, tmp_path: Path) -> None:
+    good = tmp_path / "pledge.md"
+    good.write_text("# Moorland Pledge\n\n## Peat\n\nThe council restores 40 hectares of blanket bog each year.\n")
+    bad = tmp_path / "notes.txt"
+    bad.write_bytes(b"\x00\x01binary")
+    wrong = tmp_path / "sheet.xlsx"
+    wrong.write_bytes(b"PK")
+    rows, message = chat_ui.upload_documents(
+        [str(good), str(bad), {"path": str(good), "orig_name": "../../etc/pledge-copy.md"}, str(wrong)],
+        settings=settings,
+    )
+    results = {row[0]: row for row in rows}
+    assert results["pledge.md"][1].startswith("ingested") and results["pledge.md"][2] == "pledge"
+    assert results["notes.txt"][1].startswith("failed: ") and "binary" in results["notes.txt"][1]
+    assert results["sheet.xlsx"][1].startswith("failed: ") and ".pdf" in results["sheet.xlsx"][1]
+    assert results["pledge-copy.md"][1].startswith("ingested")
+    stored = sorted(p.name for p in uploads_dir(settings).iterdir())
+    assert stored == ["pledge-copy.md", "pledge.md"], "a failed file is not kept; traversal stays inside"
+    assert "2 file(s) ingested, 2 failed" in message
+    assert [r[1] for r in chat_ui.documents_table(settings)] == ["pledge", "pledge-copy"]
+    sections = chat_ui.document_sections("pledge", settings)
+    assert "<summary>Moorland Pledge" in sections and "40 hectares" in sections
+    assert "Index: **2 documents" in chat_ui.status_line(settings)
+
+
+def test_uploaded_document_can_be_asked_about_and_removed(settings: Settings, tmp_path: Path) -> None:
+    doc = tmp_path / "zephyr-pledge.md"
+    doc.write_text(
+        "# Zephyr Borough Pledge\n\n## Quokka index\n\n"
+        "The quokka index measures how many residents volunteer in community gardens each month.\n"
+    )
+    (result,) = ingest_uploads([str(doc)], settings)
+    assert result.ok and result.doc_id == "zephyr-pledge"
+    final = _final(chat_ui.respond("What does the quokka index measure?", [], None, settings=settings))[-1]
+    text = _assistant(final)
+    assert "Zephyr Borough Pledge" in text and "volunteer" in text
+    message = chat_ui.remove_document_action("zephyr-pledge", settings=settings)
+    assert message.startswith("Removed 'zephyr-pledge'")
+    assert not (uploads_dir(settings) / "zephyr-pledge.md").exists()
+    assert chat_ui.remove_document_action("zephyr-pledge", settings=settings).startswith("No document")
+
+
+# ------------------------------------------------------------------------------------------------- login
+
+
+def test_logins_from_file_and_env(settings: Settings, tmp_path: Path) -> None:
+    logins = tmp_path / "users.txt"
+    logins.write_text("# staff\nalice:s3cret:admin\nbob:pa:ss\n\n")
+    configured = settings.model_copy(
+        update={"auth_file": logins, "auth_users": SecretStr("carol:pw"), "admin_users": "carol, dave"}
+    )
+    access = chat_ui.load_access(configured)
+    assert access.enabled
+    assert access.check("alice", "s3cret") and access.check("bob", "pa:ss") and access.check("carol", "pw")
+    assert not access.check("alice", "wrong") and not access.check("eve", "")
+    assert access.is_admin("alice") and access.is_admin("carol") and not access.is_admin("bob")
+    assert not access.is_admin(None)
+
+
+def test_without_login_everyone_may_change_the_index(settings: Settings) -> None:
+    access = chat_ui.load_access(settings)
+    assert not access.enabled and access.is_admin(None)
+
+
+def test_exposed_host_without_login_warns() -> None:
+    assert chat_ui.exposure_warning("127.0.0.1", chat_ui.Access()) is None
+    assert "without a login" in chat_ui.exposure_warning("0.0.0.0", chat_ui.Access())
+    assert chat_ui.exposure_warning("0.0.0.0", chat_ui.Access(users={"a": "b"})) is None
+
+
+def test_malformed_login_file_names_the_entry(settings: Settings, tmp_path: Path) -> None:
+    logins = tmp_path / "users.txt"
+    logins.write_text("alice\n")
+    with pytest.raises(ValueError, match="entry 1: expected `user:password`"):
+        chat_ui.load_access(settings.model_copy(update={"auth_file": logins}))
+    with pytest.raises(ValueError, match="cannot read the login file"):
+        chat_ui.load_access(settings.model_copy(update={"auth_file": tmp_path / "missing.txt"}))
+
+
+def test_only_admins_upload_and_remove_when_login_is_on(settings: Settings, tmp_path: Path) -> None:
+    access = chat_ui.Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
+    doc = tmp_path / "x.md"
+    doc.write_text("# X\n\nSome text about x.\n")
+    rows, message = chat_ui.upload_documents([str(doc)], user="bob", access=access, settings=settings)
+    assert rows == [] and message == chat_ui.ADMIN_ONLY
+    assert chat_ui.remove_document_action("x", user="bob", access=access, settings=settings) == chat_ui.ADMIN_ONLY
+    assert not uploads_dir(settings).exists()
+
+
+# ------------------------------------------------------------------------------------------------- draft
+
+
+def _form(**overrides) -> dict:
+    values = {
+        "kind": "response",
+        "title": "Parks maintenance",
+        "buyer": "Exampleshire County Council",
+        "supplier": "",
+        "description": "",
+        "question": "",
+        "themes": [],
+        "outcomes": ["new-businesses-jobs-skills"],
+        "commitments": {
+            "new-businesses-jobs-skills": "- 6 apprenticeships for local residents over 3 years\n\n",
+            "environmental-stewardship": "typed, then the outcome was unticked",
+        },
+        "evidence": "",
+        "resources": "",
+        "reporting": "quarterly to the contract manager",
+        "word_limit": 300.0,
+        "tone": "formal",
+    }
+    return chat_ui.draft_form_to_request(**{**values, **overrides})
+
+
+def test_form_to_request_ignores_unticked_outcomes_and_bullets() -> None:
+    data = _form()
+    assert data["commitments"] == {"new-businesses-jobs-skills": ["6 apprenticeships for local residents over 3 years"]}
+    assert data["word_limit"] == 300 and data["supplier"] is None and data["question"] is None
+
+
+def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, tmp_path: Path) -> None:
+    view = chat_ui.run_draft(_form(), tmp_path / "drafts", settings=corpus_settings, backend="extractive")
+    assert view.ok, view.markdown
+    assert view.markdown.startswith("# Parks maintenance")
+    assert "6 apprenticeships" in view.markdown
+    assert "/ 300 words" in view.word_count
+    assert view.flags
+    docx, md = Path(view.docx_path), Path(view.md_path)
+    assert docx.read_bytes()[:2] == b"PK" and md.read_text(encoding="utf-8") == view.markdown
+    assert docx.parent.parent == tmp_path / "drafts"
+
+
+def test_draft_form_errors_are_messages(corpus_settings, tmp_path: Path) -> None:
+    view = chat_ui.run_draft(_form(title="", outcomes=[]), tmp_path, settings=corpus_settings, backend="extractive")
+    assert not view.ok and view.markdown.startswith("⚠ invalid draft input") and not view.files
+    assert "title" in view.markdown
+
+
+def test_old_drafts_are_pruned(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    os.utime(old, (0, 0))
+    assert chat_ui.prune_old_drafts(tmp_path) == 1
+    assert not old.exists() and new.exists()
+
+
+def test_catalogue_choices() -> None:
+    outcomes = dict((value, label) for label, value in chat_ui.outcome_choices())
+    assert (
+        "new-businesses-jobs-skills" in outcomes
+        and "(Tackling economic inequality)" in outcomes["new-businesses-jobs-skills"]
+    )
+    assert len(chat_ui.theme_choices()) == 5
+    assert json.dumps(chat_ui.split_lines("1. one\n* two\n  \nthree")) == '["one", "two", "three"]'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", chat_ui.EXAMPLE_QUESTIONS)
+def test_example_questions_are_answered_from_the_corpus(corpus_settings, question: str) -> None:
+    _, citations, refused = chat_ui.ask_for_api(question, settings=corpus_settings, backend="extractive")
+    assert not refused and citations

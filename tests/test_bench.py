@@ -1,0 +1,157 @@
+"""The benchmark functions on tiny sizes: they run, and return figures with the expected keys and sane values.
+
+No assertion here compares a timing with a target: speed targets live in ``pva bench``, never in timed tests
+(a busy CI machine would make them flaky).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from assistant import bench
+from assistant.cli import app
+from assistant.config import Settings
+from assistant.store import get_store
+
+QUERIES = bench.bench_questions(6)
+
+
+def _sane(stats: dict) -> None:
+    assert stats["n"] > 0
+    assert 0 < stats["min"] <= stats["p50"] <= stats["p95"] <= stats["max"]
+
+
+def test_percentiles() -> None:
+    stats = bench.percentiles([float(n) for n in range(1, 101)])
+    assert stats["p50"] == pytest.approx(50.5)
+    assert stats["p95"] == pytest.approx(95.05)
+    assert stats["n"] == 100
+    with pytest.raises(ValueError):
+        bench.percentiles([])
+
+
+def test_questions_come_from_the_eval_dataset() -> None:
+    questions = bench.bench_questions(10, kinds=("fact",))
+    assert len(questions) == 10
+    assert all(q.strip() for q in questions)
+
+
+def test_synthetic_chunks_look_like_ingested_ones() -> None:
+    chunks = bench.SyntheticChunks(seed=3)
+    ids, vectors, texts, metadatas = chunks.next_batch(250)
+    more_ids, *_ = chunks.next_batch(10)
+    assert len(set(ids + more_ids)) == 260
+    assert vectors.shape == (250, bench.EMBEDDING_DIM)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert all(len(t.split()) > 20 for t in texts)
+    contract = {"doc_id", "title", "source", "section", "position", "start", "end", "hash"}
+    assert all(contract <= set(m) for m in metadatas)
+    assert len({m["doc_id"] for m in metadatas}) == 3  # 100 chunks a document
+    assert bench.SyntheticChunks(seed=3).next_batch(5)[0] == ids[:5]  # deterministic
+
+
+def test_bench_scale_on_a_tiny_store(corpus_settings: Settings, tmp_path: Path) -> None:
+    corpus_chunks = get_store(corpus_settings).count()
+    rows = bench.bench_scale(corpus_settings, tmp_path, [200], queries=QUERIES)
+    assert [row["size"] for row in rows] == [corpus_chunks, 200]
+    for row in rows:
+        assert row["chunks"] == row["size"] == row["bm25"]["chunks"]
+        for mode in ("hybrid", "dense", "bm25"):
+            _sane(row[f"{mode}_ms"])
+        _sane(row["bm25"]["query_ms"])
+        assert row["bm25"]["build_seconds"] > 0 and row["bm25"]["load_seconds"] > 0
+    assert rows[1]["write_chunks_per_s"] > 0
+    # The store is a real one: hybrid search still finds the corpus answer among the filler.
+    grown = corpus_settings.model_copy(update={"data_dir": tmp_path / "scale-embedded"})
+    from assistant.retrieval import search
+
+    hits = search("When was the Social Value Act introduced?", grown, k=5)
+    assert "social-value-act-and-model" in {h.doc_id for h in hits}
+
+
+def test_bench_answers_extractive(corpus_settings: Settings) -> None:
+    figures = bench.bench_answers(corpus_settings, "extractive", bench.bench_questions(4, kinds=("fact",)))
+    assert figures["questions"] == 4 and figures["warmup_seconds"] > 0
+    _sane(figures["total_ms"])
+    _sane(figures["first_token_ms"])
+    assert "tokens_per_s" not in figures  # the extractive answer arrives in one piece
+
+
+def test_bench_ingest_small(settings: Settings) -> None:
+    figures = bench.bench_ingest(settings, synthetic_mb=0.02)
+    assert figures["corpus_chunks"] > 0 and figures["corpus_chunks_per_s"] > 0
+    assert figures["reingest_unchanged_written"] == 0 and figures["reingest_unchanged_seconds"] > 0
+    assert figures["synthetic_chunks"] > 0 and figures["synthetic_chunks_per_s"] > 0
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_targets_and_summary_rows() -> None:
+    stats = {"p50": 10.0, "p95": 20.0, "mean": 12.0, "min": 5.0, "max": 30.0, "n": 5}
+    figures = {
+        "ingest": {
+            "embedding_load_seconds": 1.0,
+            "corpus_chunks": 20,
+            "corpus_chunks_per_s": 100.0,
+            "corpus_seconds": 0.2,
+            "reingest_unchanged_seconds": 0.01,
+        },
+        "scale": [
+            {"store": "embedded", "size": 100_000, "hybrid_ms": stats, "dense_ms": stats, "bm25_ms": stats},
+            {"store": "server", "size": 100_000, "hybrid_ms": {**stats, "p50": 40.0}},
+        ],
+        "answers": {"extractive": {"total_ms": stats, "warmup_seconds": 1.0}, "local": {"skipped": "no model"}},
+        "cold_start": {"extractive_indexed": {"skipped": "no app"}},
+    }
+    targets = {t["target"]: t for t in bench.check_targets(figures)}
+    assert targets["ingest chunks/s (corpus)"]["met"] is True
+    assert targets["hybrid retrieval p50 at 100k chunks (embedded)"]["met"] is True
+    assert targets["hybrid retrieval p50 at 100k chunks (server)"]["met"] is False
+    assert targets["extractive answer p50"]["met"] is True
+    assert targets["bundled model tokens/s (p50)"]["met"] is None  # skipped: not measured, not failed
+    rows = bench.summary_rows(figures)
+    assert ("answers", "local", "skipped: no model") in rows
+    assert any(section == "scale" and "hybrid" in name for section, name, _ in rows)
+    assert bench.rounded({"a": [1.23456, {"b": 2.0001}]}) == {"a": [1.235, {"b": 2.0}]}
+
+
+def test_pva_bench_all_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "all",
+            "--sizes",
+            "150",
+            "--skip-server",
+            "--skip-local",
+            "--skip-cold-start",
+            "--synthetic-mb",
+            "0",
+            "--queries",
+            "4",
+            "--answers",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert {"machine", "ingest", "scale", "answers", "targets", "peak_rss_mb"} <= set(figures)
+    assert [row["size"] for row in figures["scale"]][-1] == 150
+    assert "local" not in figures["answers"] and "cold_start" not in figures
+    assert "Targets" in result.output
+
+
+@pytest.mark.slow
+def test_bench_cold_start_answers(tmp_path: Path, settings: Settings) -> None:
+    figures = bench.bench_cold_start(settings, tmp_path, backend="extractive", indexed=True)
+    assert "skipped" not in figures, figures
+    assert 0 < figures["ready_seconds"] <= figures["first_answer_seconds"]
+    assert figures["warm_answer_ms"] > 0 and figures["peak_rss_mb"] > 0
