@@ -214,3 +214,15 @@ def test_ask_jsonl_answers_each_line(corpus_settings, monkeypatch, tmp_path: Pat
     assert [line["id"] for line in lines] == ["a", "b", 3]
     assert lines[0]["refused"] is False and lines[1]["refused"] is True
     assert "error" in lines[2] and result.exit_code == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["When was the Social Value Act introduced?", "What does do not over-claim mean?"])
+def test_bundled_model_end_to_end(corpus_settings, question) -> None:
+    """The real SmolLM2 through llama.cpp: whatever it writes, only verified, cited sentences reach the user."""
+    answer = ask(question, settings=corpus_settings, backend="local")
+    assert answer.backend == "local" and not answer.refused and answer.answer
+    assert {c.chunk_id for c in answer.citations} <= _ids(answer)
+    assert all(s.supported for s in answer.sentences)  # strict by default for the bundled model
+    assert answer.grounding.supported == len(answer.sentences) > 0
+    assert answer.timings_ms["generate"] > 0
