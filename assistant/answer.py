@@ -331,15 +331,5 @@ def render(
             quote = best_quote(claim, chunk.text, embeddings)
             if quote and quote not in quotes:
                 quotes.append(quote)
-        citations.append(
-            Citation(
-                n=n,
-                doc_id=chunk.doc_id,
-                title=chunk.title,
-                section=chunk.section,
-                quote=" … ".join(quotes) or chunk.text[:300],
-                source=chunk.source,
-                chunk_id=chunk.id,
-            )
-        )
+        citations.append(Citation.from_chunk(n, chunk, quotes))
     return "\n".join(lines).strip(), citations, renumbered

@@ -1503,17 +1503,7 @@ class _Engine:
                 quote = raw.quotes.get(chunk_id) or best_quote(raw.text, chunk.text, embeddings)
                 if quote and quote not in quotes:
                     quotes.append(quote)
-            citations.append(
-                Citation(
-                    n=n,
-                    doc_id=chunk.doc_id,
-                    title=chunk.title,
-                    section=chunk.section,
-                    quote=" … ".join(quotes) or chunk.text[:300],
-                    source=chunk.source,
-                    chunk_id=chunk.id,
-                )
-            )
+            citations.append(Citation.from_chunk(n, chunk, quotes))
         covered = [s.outcome_id for s in public if s.outcome_id]
         covered += [p.outcome_id for s in public for p in s.parts if p.outcome_id and p.outcome_id not in covered]
         if self.request.kind == "statement":

@@ -42,6 +42,19 @@ class Citation(BaseModel):
     source: str
     chunk_id: str = ""
 
+    @classmethod
+    def from_chunk(cls, n: int, chunk: RetrievedChunk, quotes: list[str]) -> Citation:
+        """Footnote ``n`` for ``chunk``, quoting ``quotes`` (or the chunk's opening when none was found)."""
+        return cls(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            section=chunk.section,
+            quote=" … ".join(quotes) or chunk.text[:300],
+            source=chunk.source,
+            chunk_id=chunk.id,
+        )
+
 
 class SentenceCheck(BaseModel):
     """One answer sentence with the sources it cites and whether they support it."""
