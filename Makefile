@@ -26,4 +26,4 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: install
-	$(BIN)/pva bench ingest
+	$(BIN)/pva bench --out test-artifacts/bench.json

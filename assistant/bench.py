@@ -699,6 +699,8 @@ class BenchOptions:
     """What ``pva bench`` runs; every slow part can be turned off."""
 
     sizes: tuple[int, ...] = (10_000, 100_000)
+    scale: bool = True
+    """Retrieval and BM25 figures (at the corpus size and each of ``sizes``)."""
     server: bool = True
     backends: tuple[str, ...] = ("extractive", "local")
     cold_start: bool = True
@@ -733,8 +735,8 @@ def run_benchmarks(
         corpus = settings.model_copy(update={"data_dir": root / "corpus-index", "chroma_url": None})
         figures["ingest"] = bench_ingest(settings, options.synthetic_mb, data_dir=corpus.data_dir, progress=progress)
 
-        scale = bench_scale(corpus, root, options.sizes, queries=queries, progress=progress)
-        if options.server:
+        scale = bench_scale(corpus, root, options.sizes, queries=queries, progress=progress) if options.scale else []
+        if options.scale and options.server:
             progress("starting a Chroma server on 127.0.0.1")
             with chroma_server(root / "chroma-server") as server:
                 scale += bench_scale(

@@ -172,7 +172,7 @@ def get_bm25_index(settings: Settings | None = None, store: Store | None = None)
     if index is not None and _cheap_signals_match(index, settings, store):
         return index
     with slot.lock:
-        generation, count = read_generation(settings), store.count()
+        generation, count = read_generation(settings), store.count(max_age=0)
         index = slot.index
         fresh = index is not None and time.monotonic() - index.verified_at < VERIFY_SECONDS
         if fresh and index.generation == generation and index.count == count:

@@ -8,10 +8,13 @@ Vectors are L2-normalised, so cosine similarity is a dot product.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import BUNDLED_EMBEDDING, Settings
@@ -102,3 +105,55 @@ def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
     """The configured embedding model, shared by every caller in this process."""
     path = resolve_embedding_path(settings.embedding_model)
     return _cached_embeddings(path, settings.embedding_backend, settings.embedding_batch_size)
+
+
+class VectorCache:
+    """Normalised vectors of texts already embedded, so sentences seen again cost nothing.
+
+    The extractive answerer and the grounding checker embed the sentences of the retrieved chunks on every
+    question; the same chunks come back again and again, so this cache turns most of that work into lookups.
+
+    Every lookup embeds all its missing texts in one batched call. Bounded: the least recently used go.
+    """
+
+    def __init__(self, embeddings: Embeddings, maxsize: int = 16384) -> None:
+        self.embeddings = embeddings
+        self.maxsize = maxsize
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.RLock()  # re-entrant: a lookup may re-embed a text evicted meanwhile
+
+    def get(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            vectors = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            fresh = dict(zip(missing, vectors / np.where(norms == 0, 1.0, norms), strict=True))
+        with self._lock:
+            self._vectors.update(fresh)
+            rows = []
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is None:  # evicted by a concurrent caller between the two locked sections
+                    vector = fresh[text] if text in fresh else self.get([text])[0]
+                else:
+                    self._vectors.move_to_end(text)
+                rows.append(vector)
+            while len(self._vectors) > self.maxsize:
+                self._vectors.popitem(last=False)
+        return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+
+
+_caches: dict[int, tuple[Embeddings, VectorCache]] = {}
+_caches_lock = threading.Lock()
+
+
+def vector_cache(embeddings: Embeddings) -> VectorCache:
+    """One vector cache per embeddings object (the model is shared process-wide, so is its cache)."""
+    with _caches_lock:
+        entry = _caches.get(id(embeddings))
+        if entry is None or entry[0] is not embeddings:
+            entry = (embeddings, VectorCache(embeddings))
+            _caches[id(embeddings)] = entry
+        return entry[1]

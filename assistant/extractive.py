@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings
+from assistant.embeddings import get_embeddings, vector_cache
 from assistant.grounding import content_words
 from assistant.types import RetrievedChunk
 
@@ -85,8 +85,8 @@ def extractive_answer(question: str, chunks: list[RetrievedChunk], settings: Set
     candidates = [u for u in candidates if len(u.text) > 3] or candidates
     if not candidates:
         return ""
-    embeddings = get_embeddings(settings)
-    vectors = np.array(embeddings.embed_documents([question, *(u.text for u in candidates)]))
+    # The same chunks come back question after question: their sentences' vectors are cached.
+    vectors = vector_cache(get_embeddings(settings)).get([question, *(u.text for u in candidates)])
     similarity = vectors[1:] @ vectors[0]
     q_words = content_words(question)
     # A unit is read in its context: the words of its section's heading path count towards its overlap.

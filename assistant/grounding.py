@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from assistant.config import Settings
+from assistant.embeddings import vector_cache
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -406,60 +406,6 @@ def _misbound(claim: str, passages: Iterable[str]) -> list[_Token]:
     return misbound
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Embedding cache
-# ----------------------------------------------------------------------------------------------------------
-
-
-class _VectorCache:
-    """Normalised vectors of texts already embedded, so chunks checked again cost nothing.
-
-    Every lookup embeds all its missing texts in one batched call. Bounded: the least recently used go.
-    """
-
-    def __init__(self, embeddings: Embeddings, maxsize: int = _CACHE_SIZE * 4) -> None:
-        self.embeddings = embeddings
-        self.maxsize = maxsize
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.RLock()  # re-entrant: a lookup may re-embed a text evicted meanwhile
-
-    def get(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            vectors = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            fresh = dict(zip(missing, vectors / np.where(norms == 0, 1.0, norms), strict=True))
-        with self._lock:
-            self._vectors.update(fresh)
-            rows = []
-            for text in texts:
-                vector = self._vectors.get(text)
-                if vector is None:  # evicted by a concurrent caller between the two locked sections
-                    vector = fresh[text] if text in fresh else self.get([text])[0]
-                else:
-                    self._vectors.move_to_end(text)
-                rows.append(vector)
-            while len(self._vectors) > self.maxsize:
-                self._vectors.popitem(last=False)
-        return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
-
-
-_caches: dict[int, tuple[Embeddings, _VectorCache]] = {}
-_caches_lock = threading.Lock()
-
-
-def _cache_for(embeddings: Embeddings) -> _VectorCache:
-    """One vector cache per embeddings object (the model is shared process-wide, so is its cache)."""
-    with _caches_lock:
-        entry = _caches.get(id(embeddings))
-        if entry is None or entry[0] is not embeddings:
-            entry = (embeddings, _VectorCache(embeddings))
-            _caches[id(embeddings)] = entry
-        return entry[1]
-
-
 @lru_cache(maxsize=_CACHE_SIZE)
 def _windows(passage: str) -> tuple[tuple[str, ...], int]:
     """(windows, local): units, adjacent pairs, units under their sub-heading, then the whole passage.
@@ -539,7 +485,7 @@ class EmbeddingChecker:
         self.embeddings = embeddings
         self.threshold = EMBEDDING_THRESHOLD if threshold is None else float(threshold)
         self.weight = EMBEDDING_WEIGHT if weight is None else float(weight)
-        self._cache = _cache_for(embeddings)
+        self._cache = vector_cache(embeddings)
 
     def warm(self, sentences: Sequence[str] = (), passages: Sequence[str] = ()) -> None:
         """Embed many sentences and passages in one batched call, ahead of scoring them one by one."""
@@ -690,7 +636,7 @@ def best_quote(sentence: str, passage: str, embeddings: Embeddings) -> str:
         return passage.strip()
     claim = strip_citations(sentence)
     words = _content_words(claim, True)
-    vectors = _cache_for(embeddings).get([claim, *(u.text for u in units)])
+    vectors = vector_cache(embeddings).get([claim, *(u.text for u in units)])
     cosines = vectors[1:] @ vectors[0]
 
     def covered(unit: _Unit) -> frozenset[str]:

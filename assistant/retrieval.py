@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.bm25 import get_bm25_index
 from assistant.config import Settings, get_settings
+from assistant.embeddings import get_embeddings, vector_cache
 from assistant.store import Store, get_store
 from assistant.types import RetrievedChunk
 
@@ -146,7 +147,9 @@ def _dense_search(
     similarity is clipped to 0..1 (an opposite-pointing chunk is simply "not similar").
     """
     where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
-    hits = store.vectorstore.similarity_search_with_score(query, k=depth, filter=where)
+    # Through the shared vector cache: the extractive answerer and the checker embed the question again.
+    vector = vector_cache(get_embeddings(store.settings)).get([query])[0]
+    hits = store.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=depth, filter=where)
     found = []
     for doc, distance in hits:
         if doc.id is None:  # every chunk is written with an id; guard against a foreign collection

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,6 +23,14 @@ from langchain_chroma import Chroma
 
 from assistant.config import Settings
 from assistant.embeddings import get_embeddings
+
+COUNT_MAX_AGE = 1.0
+"""Seconds a chunk count is reused while the generation marker stays the same.
+
+Writes through this data dir bump the marker, so they are seen at once; the age bounds how long a writer that
+does not (another machine on a shared Chroma server) goes unseen. Counting a 100,000-chunk collection takes
+about 8 ms, and every query needs the count twice (search depth, BM25 freshness).
+"""
 
 
 class StoreUnavailableError(RuntimeError):
@@ -63,13 +72,23 @@ class Store:
     settings: Settings
     vectorstore: Chroma
     write_lock: threading.Lock
+    _counted: tuple[str, float, int] | None = field(default=None, init=False, repr=False)
 
     @property
     def collection(self) -> chromadb.Collection:
         return self.vectorstore._collection
 
-    def count(self) -> int:
-        return self.collection.count()
+    def count(self, max_age: float | None = None) -> int:
+        """Chunks in the collection; reused for ``max_age`` seconds (default :data:`COUNT_MAX_AGE`) while the
+        generation marker is unchanged."""
+        generation, now = read_generation(self.settings), time.monotonic()
+        counted = self._counted
+        limit = COUNT_MAX_AGE if max_age is None else max_age
+        if counted is not None and counted[0] == generation and now - counted[1] < limit:
+            return counted[2]
+        total = self.collection.count()
+        self._counted = (generation, now, total)
+        return total
 
     def fingerprint(self) -> str:
         """Changes whenever a chunk is added or removed; derived indexes (BM25) key their caches on it."""

@@ -119,13 +119,12 @@ def test_targets_and_summary_rows() -> None:
     assert bench.rounded({"a": [1.23456, {"b": 2.0001}]}) == {"a": [1.235, {"b": 2.0}]}
 
 
-def test_pva_bench_all_writes_json(tmp_path: Path) -> None:
+def test_pva_bench_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(
         app,
         [
             "bench",
-            "all",
             "--sizes",
             "150",
             "--skip-server",
@@ -155,3 +154,12 @@ def test_bench_cold_start_answers(tmp_path: Path, settings: Settings) -> None:
     assert "skipped" not in figures, figures
     assert 0 < figures["ready_seconds"] <= figures["first_answer_seconds"]
     assert figures["warm_answer_ms"] > 0 and figures["peak_rss_mb"] > 0
+
+
+def test_pva_bench_ingest_only_prints_json(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--ingest-only", "--synthetic-mb", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["ingest"]["corpus_chunks"] > 0 and figures["ingest"]["corpus_chunks_per_s"] > 0
+    assert figures["scale"] == [] and figures["answers"] == {} and "cold_start" not in figures
+    assert {t["target"] for t in figures["targets"] if t["met"] is not None} == {"ingest chunks/s (corpus)"}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant import bm25
+from assistant import store as store_module
 from assistant.bm25 import clear_bm25_cache, get_bm25_index, index_dir, tokenize_query
 from assistant.config import Settings
 from assistant.embeddings import get_embeddings
@@ -259,9 +260,13 @@ def test_writes_by_another_process_are_noticed(settings: Settings, tmp_path: Pat
     assert _bm25_ids(settings, "quillbrook") == {"alpha"}
     generation = read_generation(settings)
 
-    # Count changes (a chunk added, none removed): noticed on the next query without any marker.
+    # Count changes (a chunk added, none removed): without a marker, noticed once the cached count is older
+    # than COUNT_MAX_AGE (a second by default; an hour here, then none).
+    monkeypatch.setattr(store_module, "COUNT_MAX_AGE", 3600.0)
     _foreign_write(settings, "remote", "Remote code word lanternfish.", drop=[])
     assert read_generation(settings) == generation
+    assert _bm25_ids(settings, "lanternfish") == set()
+    monkeypatch.setattr(store_module, "COUNT_MAX_AGE", 0.0)
     assert _bm25_ids(settings, "lanternfish") == {"remote"}
 
     # One chunk replaced by one: marker and count unchanged. Until the periodic id check, the old index may
