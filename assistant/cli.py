@@ -466,14 +466,32 @@ def bench_command(
         console.print(f"Wrote {out}.")
 
 
+def _setup_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean the set-up is wrong (a model folder, a backend, the Chroma server), not a bug."""
+    from assistant.embeddings import ModelNotFoundError
+    from assistant.store import StoreUnavailableError
+
+    return ModelNotFoundError, StoreUnavailableError
+
+
+def _run(entry) -> None:
+    """Run a command; a set-up error is one line on stderr saying what to change, and exit status 2."""
+    try:
+        entry()
+    except _setup_errors() as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise SystemExit(2) from None
+
+
 def ingest_main() -> None:
     """Entry point of ``python -m ingest``: the ``pva ingest`` command alone."""
     command = typer.main.get_command(app)
-    command.main(args=["ingest", *sys.argv[1:]], prog_name="pva")
+    _run(lambda: command.main(args=["ingest", *sys.argv[1:]], prog_name="pva"))
 
 
 def main() -> None:
-    app()
+    """Entry point of the ``pva`` script."""
+    _run(app)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,14 @@ def _cached_embeddings(path: Path, backend: str, batch_size: int) -> SentenceTra
 
 def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
     """The configured embedding model, shared by every caller in this process."""
+    if settings.embedding_backend == "onnx":
+        try:
+            import optimum.onnxruntime  # noqa: F401  (sentence-transformers' ONNX backend needs it)
+        except ImportError as exc:
+            raise ModelNotFoundError(
+                "PVA_EMBEDDING_BACKEND=onnx needs the optimum-onnx package, which cannot be installed beside "
+                "sentence-transformers 6 today: unset PVA_EMBEDDING_BACKEND (the default is torch)"
+            ) from exc
     path = resolve_embedding_path(settings.embedding_model)
     return _cached_embeddings(path, settings.embedding_backend, settings.embedding_batch_size)
 
