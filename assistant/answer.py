@@ -167,7 +167,7 @@ def ask_stream(
             id=question_id,
             question=question,
             standalone_question=standalone,
-            answer=refusal_message(covered_titles(settings)),
+            answer=refusal_message(covered_titles(settings), question),
             refused=True,
             backend=backend,
             retrieved=chunks,

@@ -5,11 +5,17 @@ chunk that is plainly about it: a dense similarity above :data:`DENSE_MIN`, or a
 of the question's content words appearing in the chunk (the keyword side). The thresholds were set from
 the top-chunk similarities of in-scope questions (0.29–0.75 on the corpus) against out-of-scope ones
 (0.01–0.23); ``pva eval`` measures them as refusal precision and recall on ``evals/datasets/questions.jsonl``.
+
+The texts and the embedding model are English, so a question in another language rarely matches anything. It
+is still searched (a question that names a framework, say "Qu'est-ce que le Social Value Model ?", is answered
+from the English texts); only when it is refused does the message say the texts are in English and ask for the
+question in English, rather than wrongly claiming the texts don't cover the topic.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from assistant.grounding import content_words
@@ -60,8 +66,53 @@ def _covered(titles: tuple[str, ...]) -> str:
     return "; ".join(titles)
 
 
-def refusal_message(titles: list[str]) -> str:
-    """The reply when the texts do not cover a question, naming what they do cover."""
+_FUNCTION_WORDS = {
+    # Frequent function words per language. The foreign lists leave out any word that is also English, and English
+    # leaves out "is" and "was", which German and Dutch questions use too ("Was ist …", "Wat is …").
+    "en": "the a an of to in on at for with by from about and or not no are were be been do does did can "
+    "could should would will must may what which who whom whose how why when where this that these those it its "
+    "our their there any all i we you they",
+    "fr": "les des est sont quel quels quelle quelles une du au aux dans avec sur qui que qu ce cette ces nous vous "
+    "ils elles leur leurs être comment pourquoi où la le de un il elle je quoi",
+    "es": "los las el del por para cuál cuáles qué cómo es una unos unas sobre según y lo está están su sus",
+    "de": "der das und ist sind wie welche welcher welches nicht mit für von zu dem ein eine einer warum wer ich wir",
+    "cy": "beth yw ydy ydi mae sut pwy pa yr gyda neu yn ei eu hyn hynny oes",
+    "it": "il gli della delle degli dei sono quali qual perché che cosa è di nel nella",
+    "pt": "os da dos das são quais porque uma em não",
+    "nl": "het een wat zijn waarom welke niet voor ik wij zij",
+}
+_ENGLISH_WORDS = frozenset(_FUNCTION_WORDS["en"].split())
+_FOREIGN_WORDS = frozenset(w for lang, words in _FUNCTION_WORDS.items() if lang != "en" for w in words.split())
+
+
+def looks_non_english(text: str) -> bool:
+    """Whether ``text`` is plainly not English: mostly non-Latin letters, or more foreign than English function words.
+
+    Used only to word a refusal; it never decides whether a question is answered.
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    if latin < len(letters) / 2:
+        return True
+    words = re.findall(r"\w+", text.casefold())
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    foreign = sum(w in _FOREIGN_WORDS for w in words)
+    return foreign > english
+
+
+def refusal_message(titles: list[str], question: str | None = None) -> str:
+    """The reply when the texts do not cover a question, naming what they do cover.
+
+    A question that is not in English is told that the texts are in English and asked to ask in English.
+    """
+    if question and looks_non_english(question):
+        return (
+            "The framework texts are in English, and I could not match your question to them, so I can't answer "
+            "it. Ask it again in English, for example “What are the principles of good governance?”. "
+            f"They cover: {_covered(tuple(titles))}."
+        )
     return (
         "The framework texts don't cover that, so I can't answer it from them. "
         f"They cover: {_covered(tuple(titles))}. Try asking about one of those."

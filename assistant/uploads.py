@@ -16,6 +16,7 @@ failed and what to do next.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import unicodedata
@@ -94,9 +95,10 @@ def check_upload(path: str | os.PathLike, original_name: str | None, settings: S
         raise UploadError("the uploaded file could not be found on the server: upload it again") from exc
     limit = settings.max_upload_mb * 1024 * 1024
     if size > limit:
+        shown = math.ceil(size / 1024 / 1024 * 10) / 10  # rounded up, so it never reads as equal to the limit
         raise UploadError(
-            f"the file is {size / 1024 / 1024:.1f} MB; the limit is {settings.max_upload_mb} MB. "
-            "Split it into smaller files, or ask a maintainer to ingest it with `pva ingest`."
+            f"the file is {shown:.1f} MB; the limit is {settings.max_upload_mb} MB. Split it into smaller files, "
+            "or ask a maintainer to ingest it with `pva ingest` or to raise the limit (PVA_MAX_UPLOAD_MB)."
         )
     if size == 0:
         raise UploadError("the file is empty: check you picked the right file and upload it again")
@@ -119,7 +121,8 @@ def store_upload(path: str | os.PathLike, name: str, settings: Settings) -> Path
                 copied += len(block)
                 if copied > limit:
                     raise UploadError(
-                        f"the file is larger than the {settings.max_upload_mb} MB limit: split it and upload again"
+                        f"the file is larger than the {settings.max_upload_mb} MB limit (PVA_MAX_UPLOAD_MB): "
+                        "split it and upload again"
                     )
                 dst.write(block)
         os.replace(tmp, target)
