@@ -316,7 +316,9 @@ class DraftRequest(BaseModel):
 
 
 def _explain(exc: ValidationError) -> str:
-    messages = []
+    # One problem found under several fields (an unknown outcome named in outcomes and in commitments) is
+    # said once, naming every field: the list of valid outcomes is long.
+    fields_by_message: dict[str, list[str]] = {}
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -324,7 +326,11 @@ def _explain(exc: ValidationError) -> str:
             message = f"unknown field; the fields are: {', '.join(DraftRequest.model_fields)}"
         elif error["type"] == "missing":
             message = "missing: this field is required"
-        messages.append(f"{where}: {message}" if where else message)
+        fields_by_message.setdefault(message, []).append(where)
+    messages = [
+        f"{', '.join(w for w in wheres if w)}: {message}" if any(wheres) else message
+        for message, wheres in fields_by_message.items()
+    ]
     return "invalid draft input: " + "; ".join(messages)
 
 

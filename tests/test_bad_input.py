@@ -456,8 +456,10 @@ def test_unknown_outcome(corpus_settings, tmp_path: Path) -> None:
     out = tmp_path / "drafts"
     view = chat_ui.run_draft(form, out, settings=corpus_settings)  # the Draft tab
     assert not view.ok and view.files == [] and not out.exists()
-    assert view.markdown.startswith("⚠ invalid draft input: outcomes: unknown Social Value Model outcome")
-    assert "'apprenticeships'; valid choices:" in view.markdown
+    assert view.markdown.startswith(
+        "⚠ invalid draft input: outcomes, commitments: unknown Social Value Model outcome 'apprenticeships'"
+    )
+    assert view.markdown.count("valid choices:") == 1, "one problem under two fields is said once"
     for _, outcome in load_catalogue().all_outcomes():
         assert outcome.id in view.markdown, "the message lists every valid outcome to pick from"
     with pytest.raises(DraftInputError, match="unknown Social Value Model outcome 'apprenticeships'"):
