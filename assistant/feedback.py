@@ -1,10 +1,13 @@
 """Thumbs up/down from the chat, kept for maintainers in ``<data dir>/feedback.jsonl``.
 
 Why JSONL rather than SQLite: the log is append-only, read rarely (by a maintainer or the evals), and must
-survive a crash mid-write. One record is one line written with a single ``write`` and ``fsync``'d, so a crash
-can at worst leave a torn *last* line, which :func:`read_feedback` skips. A process-wide lock plus an advisory
-file lock (``fcntl.flock``, where available) keep lines from concurrent writers — threads of the app, or a
-second app process on the same data dir — from interleaving.
+survive a crash mid-write. One record is one line, appended (``O_APPEND``) with a single ``os.write`` and
+``fsync``'d before :func:`record_feedback` returns, so a record it returned is on disk. A process killed inside
+that write can at worst leave a torn *last* line (a record that was never acknowledged): :func:`read_feedback`
+skips it, and the next write cuts it off before appending, so the earlier lines stay intact and every line of
+the file is again a complete record. A process-wide lock plus an advisory file lock (``fcntl.flock``, where
+available) keep lines from concurrent writers — threads of the app, or a second app process on the same data
+dir — from interleaving.
 
 Each record: ``{"ts", "rating": "up"|"down", "comment", "question", "answer", "citations", "backend",
 "history"}`` (plus ``"user"`` when login is on).
@@ -33,6 +36,7 @@ MAX_COMMENT_CHARS = 2000
 """Longer comments are cut: the log is for short notes, and one huge line would slow every reader."""
 
 _LOCK = threading.Lock()
+_TAIL_BLOCK = 64 * 1024
 
 
 def feedback_path(settings: Settings | None = None) -> Path:
@@ -41,14 +45,14 @@ def feedback_path(settings: Settings | None = None) -> Path:
 
 
 @contextmanager
-def _exclusive(handle) -> Any:
+def _exclusive(fd: int) -> Any:
     if fcntl is not None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         yield
     finally:
         if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def normalise_rating(rating: Any) -> Rating:
@@ -91,23 +95,52 @@ def record_feedback(
     line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     path = feedback_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _LOCK, path.open("ab") as handle, _exclusive(handle):
-        _repair_torn_tail(handle)
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    with _LOCK:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            with _exclusive(fd):
+                _repair_torn_tail(fd)
+                written = 0
+                while written < len(line):  # one write in practice; the loop only guards against a short write
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
+        finally:
+            os.close(fd)
     return record
 
 
-def _repair_torn_tail(handle) -> None:
-    """If a crash left the file without a final newline, add one so the next record starts on its own line."""
-    size = handle.seek(0, os.SEEK_END)
-    if size == 0:
+def _repair_torn_tail(fd: int) -> None:
+    """Make the file end with a complete line before appending (called under the file lock).
+
+    A file that does not end with a newline was cut by a crash mid-write: the unfinished record was never
+    acknowledged, so it is cut off (back to the end of the last complete line). A last line that is a whole
+    JSON record without its newline (an edit by hand) is kept, and given its newline.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
         return
-    with open(handle.name, "rb") as reader:
-        reader.seek(size - 1)
-        if reader.read(1) != b"\n":
-            handle.write(b"\n")
+    start = size
+    while start > 0:  # find the start of the last line, reading backwards in blocks
+        block_start = max(0, start - _TAIL_BLOCK)
+        newline = os.pread(fd, start - block_start, block_start).rfind(b"\n")
+        if newline >= 0:
+            start = block_start + newline + 1
+            break
+        start = block_start
+    if _parse(os.pread(fd, size - start, start)) is not None:
+        os.write(fd, b"\n")
+    else:
+        os.ftruncate(fd, start)
+        os.fsync(fd)
+
+
+def _parse(raw: bytes) -> dict | None:
+    """One line as a record, or ``None`` when it is torn, corrupt or not a JSON object."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def read_feedback(settings: Settings | None = None) -> list[dict]:
@@ -115,13 +148,5 @@ def read_feedback(settings: Settings | None = None) -> list[dict]:
     path = feedback_path(settings)
     if not path.exists():
         return []
-    records: list[dict] = []
     with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-    return records
+        return [record for raw in handle if (record := _parse(raw)) is not None]

@@ -5,7 +5,8 @@ file writes nothing, and a changed file adds its new chunks, then deletes exactl
 document is written with one ``upsert`` (new chunks and moved ones together) followed by one ``delete``;
 an ingest killed between the two leaves the old chunks beside the new, and the next run removes them, so
 a re-run always converges to exactly the right chunks. A journal file under the data dir records the
-document being written, so ``pva status`` can say that an ingest was interrupted.
+document being written (its id and file), so ``pva status`` can say that an ingest was interrupted and
+:func:`ensure_index` (run when the app starts) can finish that document, an upload included.
 """
 
 from __future__ import annotations
@@ -159,8 +160,12 @@ def ingest_document(
     store: Store,
     on_progress: ProgressCallback | None = None,
     settings: Settings | None = None,
+    path: str | os.PathLike | None = None,
 ) -> FileResult:
-    """Bring ``doc``'s chunks in ``store`` up to date; return the counts of what changed."""
+    """Bring ``doc``'s chunks in ``store`` up to date; return the counts of what changed.
+
+    ``path``, the file ``doc`` was read from, goes into the journal so an interrupted write can be finished.
+    """
     settings = settings or store.settings
     embeddings = get_embeddings(settings)
     chunks = split_markdown(doc.text, doc.title, embeddings.count_tokens, settings.chunk_tokens)
@@ -191,7 +196,10 @@ def ingest_document(
             if on_progress:
                 on_progress(doc.title, start + len(part), len(new_chunks))
         if new_ids or moved_ids or stale:
-            _write_journal(store.settings, {"doc_id": doc.doc_id, "source": doc.source, "started": now})
+            entry = {"doc_id": doc.doc_id, "source": doc.source, "started": now}
+            if path is not None:
+                entry["path"] = str(Path(path).resolve())
+            _write_journal(store.settings, entry)
             bump_generation(store.settings)  # before and after the writes: a killed ingest still invalidates
         if new_ids:
             max_batch = store.collection._client.get_max_batch_size()  # noqa: SLF001
@@ -220,12 +228,22 @@ def ingest_paths(
     on_progress: ProgressCallback | None = None,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (default: the bundled ``corpus/``); bad files are reported and skipped."""
+    """Ingest files and folders (default: the bundled ``corpus/``); bad files are reported and skipped.
+
+    A document whose ingest was interrupted (the journal names its file) is finished first, whatever the paths:
+    any ingest, like the app's start, leaves no half-written document behind.
+    """
     settings = settings or get_settings()
     store = get_store(settings)
     report = IngestReport()
     seen_ids: dict[str, str] = {}
-    for path in collect_files(paths or [default_corpus_dir()]):
+    files = collect_files(paths or [default_corpus_dir()])
+    journal = interrupted_ingest(settings)
+    if journal and journal.get("path"):
+        interrupted = Path(journal["path"])
+        if interrupted.is_file() and interrupted.resolve() not in {f.resolve() for f in files}:
+            files.insert(0, interrupted)
+    for path in files:
         try:
             doc = load_file(path)
             if doc.doc_id in seen_ids:
@@ -234,7 +252,7 @@ def ingest_paths(
                     "rename the file or give it an `id:` in its front matter"
                 )
             seen_ids[doc.doc_id] = str(path)
-            result = ingest_document(doc, store, on_progress, settings)
+            result = ingest_document(doc, store, on_progress, settings, path=path)
             result.path = str(path)
         except LoadError as exc:
             result = FileResult(path=str(path), error=str(exc))
@@ -270,7 +288,11 @@ def remove_document(doc_id: str, settings: Settings | None = None) -> int:
 
 
 def ensure_index(settings: Settings | None = None, on_progress: ProgressCallback | None = None) -> IngestReport | None:
-    """Build the index from the bundled corpus when the store is empty or an ingest was interrupted."""
+    """Build the index from the bundled corpus when the store is empty or an ingest was interrupted.
+
+    An interrupted document (an upload or a ``pva ingest`` of a user's file, killed mid-write) is ingested
+    again first, from the file the journal names, so it ends with exactly its chunks, not half of them.
+    """
     settings = settings or get_settings()
     if get_store(settings).count() and not interrupted_ingest(settings):
         return None
