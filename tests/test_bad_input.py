@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_loaders import make_pdf
 
 import assistant.uploads as uploads
 from assistant import chat_ui
@@ -113,25 +114,6 @@ def last_reply(steps: list[list[dict]]) -> str:
 
 def without_format_characters(text: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text)
-
-
-def make_pdf(path: Path, text: str, password: str | None = None) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=12)
-    pdf.add_page()
-    pdf.multi_cell(0, 10, text)
-    pdf.output(str(path))
-    if password:
-        from pypdf import PdfReader, PdfWriter
-
-        writer = PdfWriter()
-        writer.append(PdfReader(path))
-        writer.encrypt(password)
-        with path.open("wb") as handle:
-            writer.write(handle)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -324,10 +306,10 @@ def _content(kind: str, path: Path) -> None:
     elif kind == "empty":
         path.write_bytes(b"")
     elif kind == "truncated-pdf":
-        good = make_pdf(path, "Governance is about outcomes.").read_bytes()
+        good = make_pdf(path, ["Governance is about outcomes."]).read_bytes()
         path.write_bytes(good[: len(good) // 3])
     elif kind == "encrypted-pdf":
-        make_pdf(path, "Hidden text.", password="s3cret")
+        make_pdf(path, ["Hidden text."], password="s3cret")
     elif kind == "png":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     else:  # pragma: no cover
