@@ -7,6 +7,7 @@ Vectors are L2-normalised, so cosine similarity is a dot product.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -63,6 +64,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.backend = backend
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._counter = None  # a private copy of the tokenizer, for count_tokens
         self._lock = threading.Lock()
 
     @property
@@ -83,8 +85,18 @@ class SentenceTransformerEmbeddings(Embeddings):
         return int(self.model.max_seq_length)
 
     def count_tokens(self, text: str) -> int:
-        """Tokens in ``text`` by the model's own tokenizer, without special tokens."""
-        return len(self.model.tokenizer.tokenize(text))
+        """Tokens in ``text`` by the model's own tokenizer, without special tokens.
+
+        Counts with a private copy of the tokenizer: a fast tokenizer keeps padding/truncation as shared state
+        that every call sets, so the splitter counting in an upload while a chat embeds in another thread broke
+        one or the other ("Unable to create tensor", or a chunk miscounted and silently truncated).
+        """
+        if self._counter is None:
+            model = self.model  # outside the lock: loading the model takes it too
+            with self._lock:
+                if self._counter is None:
+                    self._counter = copy.deepcopy(model.tokenizer)
+        return len(self._counter.tokenize(text))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
