@@ -14,6 +14,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
+from assistant import store as store_module
 from assistant.answer import ask
 from assistant.bench import chroma_server, copy_chunks, free_port
 from assistant.bm25 import fingerprint, get_bm25_index
@@ -79,7 +80,7 @@ def test_hybrid_search_on_the_server_matches_the_embedded_store(
 
 
 def test_bm25_follows_additions_and_removals_on_the_server(
-    server_corpus: Settings, server_scratch: Settings, tmp_path: Path
+    server_corpus: Settings, server_scratch: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = tmp_path / "quokka.md"
     doc.write_text(
@@ -98,7 +99,9 @@ def test_bm25_follows_additions_and_removals_on_the_server(
     assert hits and hits[0].doc_id == "quokka-index"
     index = get_bm25_index(server_scratch)
     assert index.fingerprint == fingerprint(get_store(server_scratch).all_ids())
-    # The other client's cached index notices through the chunk count, though its own marker did not move.
+    # The other client's cached index notices through the chunk count, though its own marker did not move,
+    # once its cached count is older than COUNT_MAX_AGE (a second; none here, so the test need not wait).
+    monkeypatch.setattr(store_module, "COUNT_MAX_AGE", 0.0)
     after = get_bm25_index(other)
     assert after.fingerprint != before.fingerprint and "quokka-index" in set(after.doc_ids)
 
