@@ -65,7 +65,7 @@ def _decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(
-            f"the file is not UTF-8 text (bad byte at position {exc.start}): save it as UTF-8 and ingest it again"
+            f"the file is not UTF-8 text (bad byte at position {exc.start}): save it as UTF-8 and try again"
         ) from exc
 
 
@@ -109,7 +109,7 @@ def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and ingest that")
+            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and try again with that")
         pages = [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
@@ -119,7 +119,7 @@ def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
         ) from exc
     except Exception as exc:  # pypdf raises many internal errors on damaged files
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and ingest that") from exc
+            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and try again with that") from exc
         raise LoadError(
             f"the PDF is corrupt or unreadable ({exc.__class__.__name__}): re-export it and try again"
         ) from exc
