@@ -32,6 +32,9 @@ class LoadedDocument:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+_ENCRYPTED_PDF = "the PDF is encrypted: save an unprotected copy (or decrypt it) and try again with that"
+
+
 def slugify(name: str) -> str:
     """A stable document id from a file name: lower case, ASCII letters, digits and dashes."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -109,7 +112,7 @@ def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and try again with that")
+            raise LoadError(_ENCRYPTED_PDF)
         pages = [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
@@ -119,7 +122,7 @@ def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
         ) from exc
     except Exception as exc:  # pypdf raises many internal errors on damaged files
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise LoadError("the PDF is encrypted: save an unprotected copy (or decrypt it) and try again with that") from exc
+            raise LoadError(_ENCRYPTED_PDF) from exc
         raise LoadError(
             f"the PDF is corrupt or unreadable ({exc.__class__.__name__}): re-export it and try again"
         ) from exc
