@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings, get_settings
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, message_text
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -63,17 +63,6 @@ UNEXPECTED_ERROR = (
 # ==========================================================================================================
 # Chat
 # ==========================================================================================================
-
-
-def message_text(content: Any) -> str:
-    """The text of a Gradio message's content: a string, a ``{"type": "text", "text"}`` part, or a list of parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Mapping):
-        return str(content.get("text") or "")
-    if isinstance(content, list | tuple):
-        return "\n".join(t for t in (message_text(part) for part in content) if t)
-    return ""
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -28,7 +28,7 @@ from assistant.bm25 import get_bm25_index
 from assistant.config import Settings, get_settings
 from assistant.embeddings import get_embeddings, vector_cache
 from assistant.store import Store, get_store
-from assistant.types import RetrievedChunk
+from assistant.types import RetrievedChunk, message_text
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -287,21 +287,10 @@ def _message_field(message: Any, name: str) -> Any:
     return message.get(name) if isinstance(message, dict) else getattr(message, name, None)
 
 
-def _message_text(content: Any) -> str:
-    """Gradio content is a string, or (multimodal) a list of parts / a file dict: keep the text only."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "")
-    if isinstance(content, list | tuple):
-        return " ".join(_message_text(part) for part in content).strip()
-    return ""
-
-
 def _history_turns(history: Sequence[Any] | None, question: str) -> list[tuple[str, str]]:
     turns = []
     for message in history or []:
-        role, text = _message_field(message, "role"), _message_text(_message_field(message, "content")).strip()
+        role, text = _message_field(message, "role"), message_text(_message_field(message, "content")).strip()
         if role in ("user", "assistant") and text:
             turns.append((role, text))
     if turns and turns[-1] == ("user", question.strip()):  # a caller that already appended the question

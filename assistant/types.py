@@ -6,6 +6,9 @@ it. Add fields freely; never rename or remove one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -88,3 +91,17 @@ class Answer(BaseModel):
     sentences: list[SentenceCheck] = Field(default_factory=list)
     retrieved: list[RetrievedChunk] = Field(default_factory=list, exclude=True)
     """The chunks the answer was built from (kept in memory for the evals and the UI; not serialised)."""
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content (Gradio's, or a history passed to ``ask``).
+
+    The content is a string, a ``{"type": "text", "text"}`` part, or a list of parts; files are left out.
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        return str(content.get("text") or "")
+    if isinstance(content, list | tuple):
+        return "\n".join(t for t in (message_text(part) for part in content) if t)
+    return ""
