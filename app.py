@@ -548,44 +548,19 @@ def prepare(settings: Settings | None = None) -> None:
         print(f"warning: could not load every model up front ({exc})", file=sys.stderr, flush=True)
 
 
-WARM_UP_CHUNKS = 64
-"""Chunks whose passages :func:`warm_up_verifier` embeds when the app starts (the bundled corpus has 23)."""
 WARMED_UP = "verifier warmed up"
 """Start of the line the app logs when the warm-up is done."""
 
 
-def warm_up_verifier(settings: Settings, limit: int = WARM_UP_CHUNKS) -> int:
-    """Embed the passages the sentence verifier checks answers against, for up to ``limit`` chunks; return how many.
-
-    Verification compares each answer sentence with windows of the cited passage (its sentences, pairs of them,
-    the whole passage): about 16 short texts a chunk, embedded once and then cached for the life of the process,
-    as are the sentences the extractive backend and the citation quotes rank. Until then, the first questions to
-    retrieve a chunk pay for embedding it: 1–4 s on two busy cores (0.1–0.5 s once cached). That, not Gradio,
-    was why the app's first answers were slower than the same question asked again.
-    """
-    from assistant.grounding import get_checker
-    from assistant.store import get_store
-
-    warm = getattr(get_checker(settings), "warm", None)
-    if warm is None or limit < 1:  # a cross-encoder checker keeps no embeddings to precompute
-        return 0
-    found = get_store(settings).collection.get(include=["documents", "metadatas"], limit=limit)
-    # Exactly the text verify() scores a retrieved chunk as: its heading path, a blank line, the chunk.
-    passages = [
-        f"{(meta or {}).get('section', '')}\n\n{text or ''}"
-        for text, meta in zip(found["documents"], found["metadatas"], strict=True)
-    ]
-    for start in range(0, len(passages), 8):  # cached as it goes, so questions asked meanwhile reuse it
-        warm([], passages[start : start + 8])
-    return len(passages)
-
-
 def start_warm_up(settings: Settings) -> threading.Thread:
-    """Run :func:`warm_up_verifier` in the background: the app serves at once, and is quick from then on."""
+    """Run :func:`assistant.answer.warm_up_verifier` in the background: the app serves at once, and is quick
+    from then on."""
 
     def run() -> None:
         started = time.perf_counter()
         try:
+            from assistant.answer import warm_up_verifier
+
             count = warm_up_verifier(settings)
         except Exception as exc:  # only an optimisation: questions still embed what they need
             print(f"warning: could not warm up the verifier ({exc})", file=sys.stderr, flush=True)

@@ -256,6 +256,40 @@ def _markers(sentence: str, n_sources: int) -> list[int]:
     return found
 
 
+def passage_text(section: str, text: str) -> str:
+    """A chunk as the verifier reads it: with its heading path, since "Wellbeing: Improve community cohesion" is
+    supported by the heading and the item together."""
+    return f"{section}\n\n{text}"
+
+
+WARM_UP_CHUNKS = 64
+"""Chunks whose passages :func:`warm_up_verifier` embeds when the app starts (the bundled corpus has 23)."""
+
+
+def warm_up_verifier(settings: Settings, limit: int = WARM_UP_CHUNKS) -> int:
+    """Embed the passages the sentence verifier checks answers against, for up to ``limit`` chunks; return how many.
+
+    Verification compares each answer sentence with windows of the cited passage (its sentences, pairs of them,
+    the whole passage): about 16 short texts a chunk, embedded once and then cached for the life of the process,
+    as are the sentences the extractive backend and the citation quotes rank. Until then, the first questions to
+    retrieve a chunk pay for embedding it: 1–4 s on two busy cores (0.1–0.5 s once cached). That, not Gradio,
+    was why the app's first answers were slower than the same question asked again.
+    """
+    from assistant.store import get_store
+
+    warm = getattr(get_checker(settings), "warm", None)
+    if warm is None or limit < 1:  # a cross-encoder checker keeps no embeddings to precompute
+        return 0
+    found = get_store(settings).collection.get(include=["documents", "metadatas"], limit=limit)
+    passages = [
+        passage_text((meta or {}).get("section", ""), text or "")
+        for text, meta in zip(found["documents"], found["metadatas"], strict=True)
+    ]
+    for start in range(0, len(passages), 8):  # cached as it goes, so questions asked meanwhile reuse it
+        warm([], passages[start : start + 8])
+    return len(passages)
+
+
 def verify(raw: str, chunks: Sequence[RetrievedChunk], settings: Settings) -> list[SentenceCheck]:
     """Split model text into sentences, map their markers to chunks and check each against what it cites.
 
@@ -263,9 +297,7 @@ def verify(raw: str, chunks: Sequence[RetrievedChunk], settings: Settings) -> li
     that supports it best, when one does, so a correct but uncited sentence is not lost.
     """
     checker = get_checker(settings)
-    # A chunk is read with its heading path: "Wellbeing: Improve community cohesion" is supported by the
-    # heading and the item together.
-    passages = [f"{chunk.section}\n\n{chunk.text}" for chunk in chunks]
+    passages = [passage_text(chunk.section, chunk.text) for chunk in chunks]
     lines = _with_item_flags(raw)
     if hasattr(checker, "warm"):  # one batched encode for everything scored below
         checker.warm([sentence for sentence, _ in lines], passages)
