@@ -5,7 +5,7 @@ corpus if it is missing, the models are loaded once, then the app serves on ``PV
 (127.0.0.1:7860 by default). Set ``PVA_AUTH_FILE`` (lines ``user:password[:admin]``) or ``PVA_AUTH_USERS`` to
 require a login; then only admins may upload or remove documents.
 
-This file only wires components: every behaviour lives in :mod:`assistant.chat_ui` (and the modules it
+This file only wires components: every behaviour lives in :mod:`assistant.web.chat_ui` (and the modules it
 calls), where it is unit-tested without a browser. Importing this module is cheap — Gradio is imported and
 the UI is built only when :func:`build_app` runs (or ``app.demo`` is first read, for ``gradio app.py``).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
-from assistant import chat_ui
+from assistant.web import chat_ui
 from assistant.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -428,7 +428,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
         )
 
         def fill_example():
-            from assistant.draft import load_request
+            from assistant.drafting.draft import load_request
 
             request = load_request(EXAMPLE_DRAFT)
             chosen = list(request.outcomes)
@@ -528,7 +528,7 @@ def prepare(settings: Settings | None = None) -> None:
             print(f"  indexed {description} ({total} chunks)", file=sys.stderr, flush=True)
             done[description] = total
 
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     if not get_store(settings).count():
         print("Building the index from the bundled corpus (first run only)…", file=sys.stderr, flush=True)
@@ -537,7 +537,7 @@ def prepare(settings: Settings | None = None) -> None:
         for failed in report.failed:
             print(f"  skipped {failed.path}: {failed.error}", file=sys.stderr, flush=True)
     try:  # warm up: embeddings, BM25, the grounding checker and the chat model, once per process
-        from assistant.chat_models import get_chat_model
+        from assistant.models.chat import get_chat_model
         from assistant.grounding import get_checker
         from assistant.retrieval import search
 

@@ -28,7 +28,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings, get_settings
-from assistant.embeddings import get_embeddings
+from assistant.models.embeddings import get_embeddings
 from assistant.extractive import extractive_answer
 from assistant.grounding import best_quote, get_checker, split_sentences, strip_citations
 from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
@@ -109,7 +109,7 @@ _titles_cache: dict[tuple, tuple[str, ...]] = {}
 
 def covered_titles(settings: Settings) -> list[str]:
     """Titles of the ingested documents (cached until the index changes), for the refusal message."""
-    from assistant.store import get_store, read_generation
+    from assistant.index.store import get_store, read_generation
     from ingest.pipeline import list_documents
 
     key = (
@@ -140,7 +140,7 @@ def ask_stream(
     ``backend`` overrides ``settings.chat_backend``; ``llm`` injects a chat model directly (tests pass a fake).
     Raises :class:`InvalidQuestionError` for an empty or over-long question.
     """
-    from assistant.chat_models import get_chat_model
+    from assistant.models.chat import get_chat_model
 
     settings = settings or get_settings()
     started = time.perf_counter()
@@ -275,7 +275,7 @@ def warm_up_verifier(settings: Settings, limit: int = WARM_UP_CHUNKS) -> int:
     retrieve a chunk pay for embedding it: 1–4 s on two busy cores (0.1–0.5 s once cached). That, not Gradio,
     was why the app's first answers were slower than the same question asked again.
     """
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     warm = getattr(get_checker(settings), "warm", None)
     if warm is None or limit < 1:  # a cross-encoder checker keeps no embeddings to precompute

@@ -153,7 +153,7 @@ def ask_command(
     import json
 
     from assistant.answer import InvalidQuestionError, ask
-    from assistant.chat_models import ChatModelError
+    from assistant.models.chat import ChatModelError
 
     settings = get_settings()
     options = {"settings": settings, "backend": backend, "doc_ids": framework or None, "k": k}
@@ -353,8 +353,8 @@ def draft_command(
 
     from rich.markdown import Markdown
 
-    from assistant.chat_models import ChatModelError
-    from assistant.draft import DraftError, draft, load_request, save, to_markdown
+    from assistant.models.chat import ChatModelError
+    from assistant.drafting.draft import DraftError, draft, load_request, save, to_markdown
 
     if out is not None and out.suffix.lower() not in (".docx", ".md"):
         err_console.print(f"[red]Cannot write {out.name}:[/] use a .docx (Word) or .md (Markdown) file name.")
@@ -419,7 +419,7 @@ def bench_command(
     """
     import json
 
-    from assistant.bench import BenchOptions, rounded, run_benchmarks, summary_rows
+    from evals.bench import BenchOptions, rounded, run_benchmarks, summary_rows
 
     try:
         size_list = tuple(sorted({int(s) for s in sizes.replace(" ", "").split(",") if s}))
@@ -468,8 +468,8 @@ def bench_command(
 
 def _setup_errors() -> tuple[type[Exception], ...]:
     """Errors that mean the set-up is wrong (a model folder, a backend, the Chroma server), not a bug."""
-    from assistant.embeddings import ModelNotFoundError
-    from assistant.store import StoreUnavailableError
+    from assistant.models.embeddings import ModelNotFoundError
+    from assistant.index.store import StoreUnavailableError
 
     return ModelNotFoundError, StoreUnavailableError
 

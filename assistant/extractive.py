@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings, vector_cache
+from assistant.models.embeddings import get_embeddings, vector_cache
 from assistant.grounding import content_words
 from assistant.types import RetrievedChunk
 

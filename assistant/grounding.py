@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embeddings import vector_cache
+from assistant.models.embeddings import vector_cache
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -582,7 +582,7 @@ class CrossEncoderChecker:
 @lru_cache(maxsize=8)
 def _build_checker(spec: str, threshold: float | None, embedding_key: tuple[str, str, int]) -> GroundingChecker:
     if spec == "embedding":
-        from assistant.embeddings import get_embeddings
+        from assistant.models.embeddings import get_embeddings
 
         model, backend, batch = embedding_key
         settings = Settings(embedding_model=model, embedding_backend=backend, embedding_batch_size=batch)

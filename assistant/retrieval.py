@@ -4,7 +4,7 @@ Hybrid search runs two retrievers over the same chunks and fuses their rankings:
 
 * **dense**: the question's embedding against Chroma (LangChain's ``Chroma`` store, cosine space), good at
   paraphrase ("how do they check value for money" → "cost benchmarking");
-* **BM25**: keyword scores from :mod:`assistant.bm25`, good at exact rare terms (a measure code, "TOMs",
+* **BM25**: keyword scores from :mod:`assistant.index.bm25`, good at exact rare terms (a measure code, "TOMs",
   "principle F") that a small embedding model blurs.
 
 Reciprocal rank fusion (``1 / (60 + rank)`` summed over the lists) combines them without calibrating
@@ -24,10 +24,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.bm25 import get_bm25_index
+from assistant.index.bm25 import get_bm25_index
 from assistant.config import Settings, get_settings
-from assistant.embeddings import get_embeddings, vector_cache
-from assistant.store import Store, get_store
+from assistant.models.embeddings import get_embeddings, vector_cache
+from assistant.index.store import Store, get_store
 from assistant.types import RetrievedChunk, message_text
 
 if TYPE_CHECKING:

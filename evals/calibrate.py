@@ -116,7 +116,7 @@ def calibrate(pairs_path: Path | str = DEFAULT_PAIRS, embeddings: Any = None) ->
     """
     from assistant import grounding
     from assistant.config import Settings
-    from assistant.embeddings import get_embeddings
+    from assistant.models.embeddings import get_embeddings
 
     pairs = load_pairs(pairs_path)
     checker = grounding.EmbeddingChecker(embeddings or get_embeddings(Settings()))

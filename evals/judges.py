@@ -118,7 +118,7 @@ class LlmJudge:
     """
 
     def __init__(self, settings: Settings, backend: str) -> None:
-        from assistant.chat_models import get_chat_model
+        from assistant.models.chat import get_chat_model
 
         model = get_chat_model(settings, backend)
         if model is None:

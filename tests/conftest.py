@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.config import Settings, get_settings
-from assistant.store import reset_store_cache
+from assistant.index.store import reset_store_cache
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_app_client import RunningApp, free_port, start_app, stop_app
 
-from assistant.chat_ui import CHECKING_NOTE
+from assistant.web.chat_ui import CHECKING_NOTE
 
 pytestmark = pytest.mark.slow
 
@@ -233,7 +233,7 @@ def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(brows
     import gradio as gr
 
     import app as web_app
-    from assistant import chat_ui
+    from assistant.web import chat_ui
     from assistant.types import Answer, Citation, Grounding, SentenceCheck
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))

@@ -205,7 +205,7 @@ def test_login_keeps_upload_and_remove_for_admins(corpus_settings, tmp_path: Pat
     from gradio_client import Client, handle_file
 
     import app as web_app
-    from assistant import chat_ui
+    from assistant.web import chat_ui
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     access = chat_ui.Access(users={"alice": "a-pass", "bob": "b-pass"}, admins=frozenset({"alice"}))

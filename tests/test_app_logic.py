@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from assistant import chat_ui
+from assistant.web import chat_ui
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck
-from assistant.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
+from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
 INVENTED = "The framework was written in 1850 by the Duke of Wellington"

@@ -1,9 +1,9 @@
 """Bad input: one test (or parametrized case) per row of the README's "Bad input" table.
 
-Every row drives the function a user actually hits — the chat (:func:`assistant.chat_ui.respond`, which runs
-:func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.chat_ui.upload_documents` →
-:mod:`assistant.uploads`), ``pva ingest`` (:func:`ingest.ingest_paths`) and the Draft tab
-(:func:`assistant.chat_ui.run_draft` → :mod:`assistant.draft`) — against a real Chroma index, and checks the
+Every row drives the function a user actually hits — the chat (:func:`assistant.web.chat_ui.respond`, which runs
+:func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.web.chat_ui.upload_documents` →
+:mod:`ingest.uploads`), ``pva ingest`` (:func:`ingest.ingest_paths`) and the Draft tab
+(:func:`assistant.web.chat_ui.run_draft` → :mod:`assistant.drafting.draft`) — against a real Chroma index, and checks the
 same four things: the message says what went wrong and what to do next, nothing raises out of the UI function,
 the index and the feedback log are untouched, and the app goes on serving.
 
@@ -22,15 +22,15 @@ from pathlib import Path
 import pytest
 from test_loaders import make_pdf
 
-import assistant.uploads as uploads
-from assistant import chat_ui
+import ingest.uploads as uploads
+from assistant.web import chat_ui
 from assistant.answer import InvalidQuestionError, ask
 from assistant.catalogue import load_catalogue
 from assistant.config import Settings
-from assistant.draft import DraftInputError, draft
+from assistant.drafting.draft import DraftInputError, draft
 from assistant.feedback import feedback_path, record_feedback
-from assistant.store import get_store, read_generation
-from assistant.uploads import check_upload, safe_filename, store_upload, uploads_dir
+from assistant.index.store import get_store, read_generation
+from ingest.uploads import check_upload, safe_filename, store_upload, uploads_dir
 from ingest import ingest_paths
 
 README = Path(__file__).parents[1] / "README.md"

@@ -18,7 +18,7 @@ from fake_openai_server import ErrorReply, FakeLLMServer, fake_llm_server_fixtur
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, SecretStr
 
-from assistant.chat_models import (
+from assistant.models.chat import (
     BACKENDS,
     LOCAL_MODEL_FILE,
     ChatModelError,

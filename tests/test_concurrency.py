@@ -34,7 +34,7 @@ import pytest
 from test_app_client import ROOT, RunningApp, start_app, stop_app
 
 from app import WARMED_UP
-from assistant.chat_ui import message_text, plain_answer_text
+from assistant.web.chat_ui import message_text, plain_answer_text
 from assistant.config import Settings
 from evals.dataset import QuestionCase, load_questions
 from evals.metrics import fact_matches, percentile
@@ -311,7 +311,7 @@ def test_counting_tokens_while_embedding_stays_correct() -> None:
     """
     import numpy as np
 
-    from assistant.embeddings import get_embeddings
+    from assistant.models.embeddings import get_embeddings
 
     embeddings = get_embeddings(Settings())
     text = (ROOT / "corpus" / "uk-public-value-framework.md").read_text(encoding="utf-8")[:1500]

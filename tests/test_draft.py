@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from assistant.catalogue import load_catalogue
-from assistant.draft import (
+from assistant.drafting.draft import (
     Draft,
     DraftError,
     DraftInputError,
@@ -26,7 +26,7 @@ from assistant.draft import (
     load_request,
     parse_request,
 )
-from assistant.overclaim import figures
+from assistant.drafting.overclaim import figures
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 RESPONSE = EXAMPLES / "response.yaml"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings
+from assistant.models.embeddings import get_embeddings
 from assistant.grounding import (
     EMBEDDING_THRESHOLD,
     CrossEncoderChecker,
@@ -282,7 +282,7 @@ def test_nli_checker_loads_a_local_cross_encoder(tmp_path: Path) -> None:
     """A tiny random cross-encoder built on the spot (nothing downloaded): the plumbing, not the judgement."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from assistant.embeddings import bundled_embedding_path
+    from assistant.models.embeddings import bundled_embedding_path
 
     tokenizer = AutoTokenizer.from_pretrained(str(bundled_embedding_path()), local_files_only=True)
     labels = {0: "contradiction", 1: "entailment", 2: "neutral"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import get_store
+from assistant.index.store import get_store
 from ingest import ingest_paths, list_documents, remove_document
 from ingest.pipeline import collect_files, default_corpus_dir
 

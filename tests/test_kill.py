@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from test_app_client import ROOT, RunningApp, start_app, stop_app
 
-from assistant import chat_ui
+from assistant.web import chat_ui
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback
-from assistant.store import get_store
+from assistant.index.store import get_store
 from ingest import ensure_index, ingest_paths, interrupted_ingest
 
 
@@ -214,8 +214,8 @@ _KILLED_UPLOAD = """
 import os, signal, sys
 from pathlib import Path
 from assistant.config import Settings
-from assistant.store import get_store
-from assistant.uploads import ingest_uploads
+from assistant.index.store import get_store
+from ingest.uploads import ingest_uploads
 from ingest import ensure_index
 
 data_dir, first, second, step = sys.argv[1:5]
@@ -275,7 +275,7 @@ def test_revised_upload_killed_at_each_index_write_is_finished_by_the_next_start
 _FEEDBACK_WRITER = """
 import random, sys
 from pathlib import Path
-from assistant import chat_ui
+from assistant.web import chat_ui
 from assistant.config import Settings
 
 data_dir, prefix, count, seed, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])

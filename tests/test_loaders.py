@@ -86,7 +86,7 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
 
 
 def test_every_format_ingests_and_is_searchable(settings, tmp_path: Path) -> None:
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     make_pdf(tmp_path / "a.pdf", ["Pothole repairs are reported monthly to the cabinet."])
     make_docx(tmp_path / "b.docx")

@@ -38,7 +38,7 @@ SCRIPT = GUARD + textwrap.dedent(
     import sys
     from pathlib import Path
     from assistant.config import Settings
-    from assistant.store import get_store
+    from assistant.index.store import get_store
     from ingest import ingest_paths
     settings = Settings(data_dir=Path(sys.argv[1]))
     report = ingest_paths(None, settings)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import bm25
-from assistant import store as store_module
-from assistant.bm25 import clear_bm25_cache, get_bm25_index, index_dir, tokenize_query
+from assistant.index import bm25
+from assistant.index import store as store_module
+from assistant.index.bm25 import clear_bm25_cache, get_bm25_index, index_dir, tokenize_query
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings
+from assistant.models.embeddings import get_embeddings
 from assistant.retrieval import (
     MAX_REWRITE_CHARS,
     is_followup,
@@ -25,7 +25,7 @@ from assistant.retrieval import (
     rewrite_followup,
     search,
 )
-from assistant.store import bump_generation, get_store, read_generation
+from assistant.index.store import bump_generation, get_store, read_generation
 from ingest import ingest_paths, remove_document
 
 # question → the framework that answers it, and a phrase in the chunk (heading path or text) that does

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings
+from assistant.models.embeddings import get_embeddings
 from ingest.splitter import SECTION_SEPARATOR, split_markdown
 
 
@@ -101,7 +101,7 @@ def test_headings_inside_code_fences_are_not_sections(count_tokens) -> None:
 
 
 def test_corpus_chunks_fit_the_model_window(corpus_settings) -> None:
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     embeddings = get_embeddings(corpus_settings)
     got = get_store(corpus_settings).collection.get(include=["documents", "metadatas"])

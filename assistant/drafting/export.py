@@ -1,4 +1,4 @@
-"""Exporting a :class:`~assistant.draft.Draft` to Word (.docx, through python-docx) and Markdown.
+"""Exporting a :class:`~assistant.drafting.draft.Draft` to Word (.docx, through python-docx) and Markdown.
 
 Both formats render the same blocks in the same order (:meth:`Draft.blocks`), so what the word count counts
 is exactly the body a reader sees. Around the body they add what a bid writer needs but a tender portal does
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.draft import Draft, DraftFlag
+    from assistant.drafting.draft import Draft, DraftFlag
 
 __all__ = ["EXPORT_SUFFIXES", "save", "to_docx", "to_markdown"]
 

@@ -9,7 +9,7 @@ ingest embeds, so both sides of the hybrid search see the same words.
 Build once, reuse everywhere:
 
 * In memory, one index per store (location + collection), shared by every thread. Before each query a
-  cheap check compares the store's generation marker (:func:`assistant.store.read_generation`, a tiny file
+  cheap check compares the store's generation marker (:func:`assistant.index.store.read_generation`, a tiny file
   ingest rewrites on every write) and ``collection.count()`` with the values the index was built at.
 * On disk, under ``<data dir>/bm25/<collection>/<fingerprint>-v<N>/``, so a new process loads the index
   instead of re-reading and re-tokenising every chunk. The folder is named by the *fingerprint* of the
@@ -44,7 +44,7 @@ import numpy as np
 import Stemmer
 
 from assistant.config import Settings, get_settings
-from assistant.store import Store, get_store, read_generation
+from assistant.index.store import Store, get_store, read_generation
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ Why it is built this way:
   bidder's commitments are slotted in verbatim; delivery, timeline and measure sentences only *restate* the
   quantities and dates the commitment already contains. Without a chat model this is the whole draft.
 * **A chat model only adds prose**, one prompt per outcome, and its output goes through the same checks as
-  an answer: the over-claim check (:mod:`assistant.overclaim`: every number, date, percentage, amount and
+  an answer: the over-claim check (:mod:`assistant.drafting.overclaim`: every number, date, percentage, amount and
   named programme must come from the input or the cited passage) and, for sentences about the guidance,
   sentence-level grounding (:mod:`assistant.grounding`). In strict mode (the default) flagged sentences are
   removed; a section left without prose falls back to the template one.
@@ -25,7 +25,7 @@ Why it is built this way:
   delivery boilerplate; the commitments themselves never). If even the commitments exceed it, the overflow
   is reported as a flag rather than silently cutting a promise in half.
 
-Exports to Word and Markdown live in :mod:`assistant.export` (re-exported here).
+Exports to Word and Markdown live in :mod:`assistant.drafting.export` (re-exported here).
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assistant.catalogue import Outcome, Theme, load_catalogue
 from assistant.config import Settings, get_settings
-from assistant.export import save, to_docx, to_markdown
+from assistant.drafting.export import save, to_docx, to_markdown
 from assistant.grounding import best_quote, content_words, get_checker, split_sentences, strip_citations
-from assistant.overclaim import Invented, OverclaimChecker, find_invented, request_texts
+from assistant.drafting.overclaim import Invented, OverclaimChecker, find_invented, request_texts
 from assistant.types import Citation, RetrievedChunk
 
 if TYPE_CHECKING:
@@ -560,7 +560,7 @@ class _Guidance:
 
 
 def _retrieve(request: DraftRequest, settings: Settings) -> _Guidance:
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     if get_store(settings).count() == 0:
         raise DraftError("the index is empty: run `pva ingest` to index the bundled framework texts, then draft again")
@@ -1328,7 +1328,7 @@ class _Engine:
         A few sentences need far fewer tokens than an answer's budget, and a 135M model does not stop on its
         own: it rambles to the limit, which on a busy laptop CPU is most of the drafting time.
         """
-        from assistant.chat_models import LlamaCppChatModel
+        from assistant.models.chat import LlamaCppChatModel
 
         if isinstance(self.llm, LlamaCppChatModel):
             return self.llm.bind(max_tokens=min(self.settings.max_tokens, LOCAL_DRAFT_TOKENS))
@@ -1464,7 +1464,7 @@ class _Engine:
         self, summary: _Section, sections: list[_Section], guidance: _Guidance, words: int, trimmed: list[str]
     ) -> Draft:
         """Number the citations by first use and build the public :class:`Draft`."""
-        from assistant.embeddings import get_embeddings
+        from assistant.models.embeddings import get_embeddings
 
         numbering: dict[str, int] = {}
         claims: dict[str, list[_Item]] = {}
@@ -1613,9 +1613,9 @@ def draft(
     Raises:
         DraftInputError: ``request`` is a mapping with invalid fields.
         DraftError: the index is empty.
-        assistant.chat_models.ChatModelError: the chosen chat backend cannot be built.
+        assistant.models.chat.ChatModelError: the chosen chat backend cannot be built.
     """
-    from assistant.chat_models import get_chat_model
+    from assistant.models.chat import get_chat_model
 
     request = parse_request(request)
     settings = settings or get_settings()

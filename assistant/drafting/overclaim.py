@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal
 from assistant.grounding import split_sentences, strip_citations
 
 if TYPE_CHECKING:
-    from assistant.draft import DraftRequest
+    from assistant.drafting.draft import DraftRequest
 
 __all__ = ["Invented", "OverclaimChecker", "figures", "find_invented", "names", "request_texts"]
 

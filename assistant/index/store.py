@@ -22,7 +22,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
 from assistant.config import Settings
-from assistant.embeddings import get_embeddings
+from assistant.models.embeddings import get_embeddings
 
 COUNT_MAX_AGE = 1.0
 """Seconds a chunk count is reused while the generation marker stays the same.

@@ -2,7 +2,7 @@
 
 Keeping it here (not in ``app.py``) means the same code is exercised by unit tests without a browser, and the
 app does nothing the CLI's library functions do not: the chat calls :func:`assistant.answer.ask_stream`, the
-Sources tab :mod:`ingest` and :mod:`assistant.uploads`, the Draft tab :func:`assistant.draft.draft`.
+Sources tab :mod:`ingest` and :mod:`ingest.uploads`, the Draft tab :func:`assistant.drafting.draft.draft`.
 
 Rendering rules, and why:
 
@@ -35,7 +35,7 @@ from assistant.types import Answer, Citation, message_text
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
-    from assistant.draft import Draft
+    from assistant.drafting.draft import Draft
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def user_error_message(exc: Exception) -> str:
     from assistant.answer import InvalidQuestionError
 
     try:
-        from assistant.chat_models import ChatModelError
+        from assistant.models.chat import ChatModelError
     except ImportError:  # pragma: no cover
         ChatModelError = RuntimeError  # noqa: N806
     if isinstance(exc, InvalidQuestionError):
@@ -410,7 +410,7 @@ def documents_table(settings: Settings | None = None) -> list[list[Any]]:
 
 def document_sections(doc_id: str | None, settings: Settings | None = None) -> str:
     """A document's sections in reading order, each expandable to its text (HTML, escaped)."""
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     if not doc_id:
         return "Pick a document to browse its sections."
@@ -556,7 +556,7 @@ def upload_documents(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[list[list[str]], str]:
     """The Sources tab's upload: (per-file result rows, summary message)."""
-    from assistant.uploads import ingest_uploads
+    from ingest.uploads import ingest_uploads
 
     access = access or Access()
     if not access.is_admin(user):
@@ -580,7 +580,7 @@ def remove_document_action(
     settings: Settings | None = None,
 ) -> str:
     """Remove a document (and its uploaded copy); return what happened, in words."""
-    from assistant.uploads import remove_upload
+    from ingest.uploads import remove_upload
     from ingest import list_documents, remove_document
 
     access = access or Access()
@@ -643,7 +643,7 @@ def draft_form_to_request(
     word_limit: Any,
     tone: str,
 ) -> dict[str, Any]:
-    """The drafting form's fields as the mapping :func:`assistant.draft.parse_request` validates.
+    """The drafting form's fields as the mapping :func:`assistant.drafting.draft.parse_request` validates.
 
     Commitments typed for an outcome that is no longer ticked are ignored (the box is hidden then), so
     unticking an outcome never produces a confusing "commitments for an unchosen outcome" error.
@@ -744,7 +744,7 @@ def run_draft(
 
     Form errors come back as a message in ``markdown`` with ``ok=False`` (never an exception).
     """
-    from assistant.draft import DraftError, draft, to_docx, to_markdown
+    from assistant.drafting.draft import DraftError, draft, to_docx, to_markdown
 
     try:
         result = draft(form, settings=settings or get_settings(), backend=backend, llm=llm)

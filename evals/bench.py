@@ -10,7 +10,7 @@ Every figure is measured through the production code paths, so it says what a us
   sentences plus Zipf-distributed pseudo-words (so BM25 sees a realistic vocabulary). They are written with
   ``collection.upsert`` exactly as ingest writes them (same metadata, ids, generation marker); queries then go
   through :func:`assistant.retrieval.search` — which embeds the question with the real model — and the BM25
-  index is built and loaded by :func:`assistant.bm25.get_bm25_index`. Random vectors have no cluster structure,
+  index is built and loaded by :func:`assistant.index.bm25.get_bm25_index`. Random vectors have no cluster structure,
   which makes HNSW work harder than on real text: the dense figures are an upper bound.
 * **answers**: :func:`assistant.answer.ask_stream` per backend: time to first token, decode tokens/s, total.
 * **cold start**: ``python app.py`` in a subprocess with a fresh data dir (index already built, and not), from
@@ -295,7 +295,7 @@ def bench_ingest(
     corpus index is built there and kept (``pva bench`` reuses it); the synthetic text always goes to a
     separate temporary data dir, so that index holds the corpus alone.
     """
-    from assistant.embeddings import get_embeddings
+    from assistant.models.embeddings import get_embeddings
     from ingest.pipeline import ingest_paths
 
     figures: dict[str, Any] = {
@@ -418,7 +418,7 @@ def write_chunks(
     metadatas: Sequence[dict[str, Any]],
 ) -> None:
     """Upsert precomputed chunks into the store the way ingest does: batched, under the write lock, marker bumped."""
-    from assistant.store import bump_generation, get_store
+    from assistant.index.store import bump_generation, get_store
 
     store = get_store(settings)
     limit = min(WRITE_BATCH, store.collection._client.get_max_batch_size())  # noqa: SLF001
@@ -437,7 +437,7 @@ def write_chunks(
 
 def copy_chunks(source: Settings, target: Settings) -> int:
     """Copy every chunk (vectors included) from one store to another; returns how many were copied."""
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     got = get_store(source).collection.get(include=["embeddings", "documents", "metadatas"])
     if got["ids"]:
@@ -467,8 +467,8 @@ def bench_bm25(settings: Settings, queries: Sequence[str], depth: int = 20) -> d
     ``build_seconds`` is what the first query after a change pays: reading every chunk from Chroma, tokenising,
     indexing and saving. ``load_seconds`` is what a new process pays when the saved index is current.
     """
-    from assistant import bm25
-    from assistant.store import get_store
+    from assistant.index import bm25
+    from assistant.index.store import get_store
 
     store = get_store(settings)
     shutil.rmtree(bm25.index_dir(settings), ignore_errors=True)
@@ -497,7 +497,7 @@ def bench_bm25(settings: Settings, queries: Sequence[str], depth: int = 20) -> d
 def bench_retrieval(settings: Settings, queries: Sequence[str], k: int = 5) -> dict[str, Any]:
     """Latency of :func:`assistant.retrieval.search` per mode (hybrid, dense, bm25), indexes warm."""
     from assistant.retrieval import search
-    from assistant.store import get_store
+    from assistant.index.store import get_store
 
     figures: dict[str, Any] = {"chunks": get_store(settings).count()}
     for mode in ("hybrid", "dense", "bm25"):

@@ -1,0 +1,1 @@
+"""Drafting social value responses: request, guidance, commitments, composition, over-claim check, export."""
