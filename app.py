@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
-from assistant.web import chat_ui
 from assistant.config import Settings, get_settings
+from assistant.web import chat_ui
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -537,8 +537,8 @@ def prepare(settings: Settings | None = None) -> None:
         for failed in report.failed:
             print(f"  skipped {failed.path}: {failed.error}", file=sys.stderr, flush=True)
     try:  # warm up: embeddings, BM25, the grounding checker and the chat model, once per process
-        from assistant.models.chat import get_chat_model
         from assistant.grounding import get_checker
+        from assistant.models.chat import get_chat_model
         from assistant.retrieval import search
 
         search("social value", settings, k=1)

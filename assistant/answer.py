@@ -28,9 +28,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings, get_settings
-from assistant.models.embeddings import get_embeddings
 from assistant.extractive import extractive_answer
 from assistant.grounding import best_quote, get_checker, split_sentences, strip_citations
+from assistant.models.embeddings import get_embeddings
 from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
 from assistant.retrieval import rewrite_followup, search
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck

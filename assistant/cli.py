@@ -353,8 +353,8 @@ def draft_command(
 
     from rich.markdown import Markdown
 
-    from assistant.models.chat import ChatModelError
     from assistant.drafting.draft import DraftError, draft, load_request, save, to_markdown
+    from assistant.models.chat import ChatModelError
 
     if out is not None and out.suffix.lower() not in (".docx", ".md"):
         err_console.print(f"[red]Cannot write {out.name}:[/] use a .docx (Word) or .md (Markdown) file name.")
@@ -468,8 +468,8 @@ def bench_command(
 
 def _setup_errors() -> tuple[type[Exception], ...]:
     """Errors that mean the set-up is wrong (a model folder, a backend, the Chroma server), not a bug."""
-    from assistant.models.embeddings import ModelNotFoundError
     from assistant.index.store import StoreUnavailableError
+    from assistant.models.embeddings import ModelNotFoundError
 
     return ModelNotFoundError, StoreUnavailableError
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings, vector_cache
 from assistant.grounding import content_words
+from assistant.models.embeddings import get_embeddings, vector_cache
 from assistant.types import RetrievedChunk
 
 MAX_SENTENCES = 4

@@ -24,10 +24,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.index.bm25 import get_bm25_index
 from assistant.config import Settings, get_settings
-from assistant.models.embeddings import get_embeddings, vector_cache
+from assistant.index.bm25 import get_bm25_index
 from assistant.index.store import Store, get_store
+from assistant.models.embeddings import get_embeddings, vector_cache
 from assistant.types import RetrievedChunk, message_text
 
 if TYPE_CHECKING:

@@ -496,8 +496,8 @@ def bench_bm25(settings: Settings, queries: Sequence[str], depth: int = 20) -> d
 
 def bench_retrieval(settings: Settings, queries: Sequence[str], k: int = 5) -> dict[str, Any]:
     """Latency of :func:`assistant.retrieval.search` per mode (hybrid, dense, bm25), indexes warm."""
-    from assistant.retrieval import search
     from assistant.index.store import get_store
+    from assistant.retrieval import search
 
     figures: dict[str, Any] = {"chunks": get_store(settings).count()}
     for mode in ("hybrid", "dense", "bm25"):

@@ -555,7 +555,7 @@ def score_draft(case: DraftCase, made: Any, documents: Callable[[str], str]) -> 
 def evaluate_drafts(
     cases: Sequence[DraftCase], settings: Settings, backend: str, llm: Any = None
 ) -> tuple[dict[str, Any], list[DraftResult]]:
-    """Draft every case with :func:`assistant.drafting.draft.draft` and score it; skipped cleanly if drafting is absent."""
+    """Draft every case with :func:`assistant.drafting.draft` and score it; skipped cleanly if drafting is absent."""
     if not cases:
         return {"status": "skipped: no drafting cases"}, []
     try:

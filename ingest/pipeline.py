@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.config import Settings, get_settings
-from assistant.models.embeddings import get_embeddings
 from assistant.index.store import Store, bump_generation, get_store
+from assistant.models.embeddings import get_embeddings
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
 from ingest.splitter import Chunk, split_markdown
 

@@ -233,8 +233,8 @@ def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(brows
     import gradio as gr
 
     import app as web_app
-    from assistant.web import chat_ui
     from assistant.types import Answer, Citation, Grounding, SentenceCheck
+    from assistant.web import chat_ui
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     citation = Citation(

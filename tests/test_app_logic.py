@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from assistant.web import chat_ui
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck
+from assistant.web import chat_ui
 from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"

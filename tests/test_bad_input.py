@@ -3,7 +3,7 @@
 Every row drives the function a user actually hits — the chat (:func:`assistant.web.chat_ui.respond`, which runs
 :func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.web.chat_ui.upload_documents` →
 :mod:`ingest.uploads`), ``pva ingest`` (:func:`ingest.ingest_paths`) and the Draft tab
-(:func:`assistant.web.chat_ui.run_draft` → :mod:`assistant.drafting.draft`) — against a real Chroma index, and checks the
+(:func:`assistant.web.chat_ui.run_draft` → :mod:`assistant.drafting`) — against a real Chroma index, and checks the
 same four things: the message says what went wrong and what to do next, nothing raises out of the UI function,
 the index and the feedback log are untouched, and the app goes on serving.
 
@@ -23,15 +23,15 @@ import pytest
 from test_loaders import make_pdf
 
 import ingest.uploads as uploads
-from assistant.web import chat_ui
 from assistant.answer import InvalidQuestionError, ask
 from assistant.catalogue import load_catalogue
 from assistant.config import Settings
 from assistant.drafting.draft import DraftInputError, draft
 from assistant.feedback import feedback_path, record_feedback
 from assistant.index.store import get_store, read_generation
-from ingest.uploads import check_upload, safe_filename, store_upload, uploads_dir
+from assistant.web import chat_ui
 from ingest import ingest_paths
+from ingest.uploads import check_upload, safe_filename, store_upload, uploads_dir
 
 README = Path(__file__).parents[1] / "README.md"
 MODULE = "tests/test_bad_input.py"

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from evals import bench
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.index.store import get_store
+from evals import bench
 
 QUERIES = bench.bench_questions(6)
 

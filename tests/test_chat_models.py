@@ -18,6 +18,7 @@ from fake_openai_server import ErrorReply, FakeLLMServer, fake_llm_server_fixtur
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, SecretStr
 
+from assistant.config import Settings, get_settings
 from assistant.models.chat import (
     BACKENDS,
     LOCAL_MODEL_FILE,
@@ -30,7 +31,6 @@ from assistant.models.chat import (
     normalise_response_format,
     reset_chat_model_cache,
 )
-from assistant.config import Settings, get_settings
 
 SECRET = "sk-test-do-not-leak-4242"
 

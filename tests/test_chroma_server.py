@@ -14,13 +14,13 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from assistant.index import store as store_module
 from assistant.answer import ask
-from evals.bench import chroma_server, copy_chunks, free_port
-from assistant.index.bm25 import fingerprint, get_bm25_index
 from assistant.config import Settings, get_settings
-from assistant.retrieval import search
+from assistant.index import store as store_module
+from assistant.index.bm25 import fingerprint, get_bm25_index
 from assistant.index.store import StoreUnavailableError, get_store
+from assistant.retrieval import search
+from evals.bench import chroma_server, copy_chunks, free_port
 from ingest import ingest_paths, list_documents, remove_document
 
 

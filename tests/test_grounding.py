@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings
 from assistant.grounding import (
     EMBEDDING_THRESHOLD,
     CrossEncoderChecker,
@@ -24,6 +23,7 @@ from assistant.grounding import (
     split_sentences,
     strip_citations,
 )
+from assistant.models.embeddings import get_embeddings
 from evals.calibrate import DEFAULT_PAIRS, load_pairs, metrics, split_pairs
 from ingest.loaders import load_file
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from test_app_client import ROOT, RunningApp, start_app, stop_app
 
-from assistant.web import chat_ui
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback
 from assistant.index.store import get_store
+from assistant.web import chat_ui
 from ingest import ensure_index, ingest_paths, interrupted_ingest
 
 

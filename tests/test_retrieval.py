@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
 from assistant.index import bm25
 from assistant.index import store as store_module
 from assistant.index.bm25 import clear_bm25_cache, get_bm25_index, index_dir, tokenize_query
-from assistant.config import Settings
+from assistant.index.store import bump_generation, get_store, read_generation
 from assistant.models.embeddings import get_embeddings
 from assistant.retrieval import (
     MAX_REWRITE_CHARS,
@@ -25,7 +26,6 @@ from assistant.retrieval import (
     rewrite_followup,
     search,
 )
-from assistant.index.store import bump_generation, get_store, read_generation
 from ingest import ingest_paths, remove_document
 
 # question → the framework that answers it, and a phrase in the chunk (heading path or text) that does

@@ -45,8 +45,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant.catalogue import Outcome, Theme, load_catalogue
 from assistant.config import Settings, get_settings
 from assistant.drafting.export import save, to_docx, to_markdown
-from assistant.grounding import best_quote, content_words, get_checker, split_sentences, strip_citations
 from assistant.drafting.overclaim import Invented, OverclaimChecker, find_invented, request_texts
+from assistant.grounding import best_quote, content_words, get_checker, split_sentences, strip_citations
 from assistant.types import Citation, RetrievedChunk
 
 if TYPE_CHECKING:

@@ -580,8 +580,8 @@ def remove_document_action(
     settings: Settings | None = None,
 ) -> str:
     """Remove a document (and its uploaded copy); return what happened, in words."""
-    from ingest.uploads import remove_upload
     from ingest import list_documents, remove_document
+    from ingest.uploads import remove_upload
 
     access = access or Access()
     settings = settings or get_settings()
