@@ -10,8 +10,8 @@ Every figure is measured through the production code paths, so it says what a us
   sentences plus Zipf-distributed pseudo-words (so BM25 sees a realistic vocabulary). They are written with
   ``collection.upsert`` exactly as ingest writes them (same metadata, ids, generation marker); queries then go
   through :func:`assistant.retrieval.search` — which embeds the question with the real model — and the BM25
-  index is built and loaded by :func:`assistant.index.bm25.get_bm25_index`. Random vectors have no cluster structure,
-  which makes HNSW work harder than on real text: the dense figures are an upper bound.
+  index is built and loaded by :func:`assistant.index.bm25.get_bm25_index`. Random vectors have no cluster
+  structure, which makes HNSW work harder than on real text: the dense figures are an upper bound.
 * **answers**: :func:`assistant.answer.ask_stream` per backend: time to first token, decode tokens/s, total.
 * **cold start**: ``python app.py`` in a subprocess with a fresh data dir (index already built, and not), from
   process start to the first ``/ask`` answer through ``gradio_client``, with the app's peak RSS (VmHWM).
@@ -22,7 +22,6 @@ never assert them in tests.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
@@ -44,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
+from evals.dataset import load_questions
 
 Progress = Callable[[str], None]
 """Called with a short description before each slow step (the CLI prints it to stderr)."""
@@ -59,17 +59,6 @@ WRITE_BATCH = 5000
 
 SERVER_START_TIMEOUT_S = 60.0
 APP_START_TIMEOUT_S = 300.0
-
-FALLBACK_QUESTIONS = (
-    "What is social value?",
-    "When was the Social Value Act introduced?",
-    "What are the pillars of the Public Value Framework?",
-    "What is principle A of the CIPFA/IFAC good governance framework?",
-    "How does the public body use cost benchmarking?",
-    "What are the National TOMs?",
-    "Who coined the term public value?",
-    "What skills do public servants need?",
-)
 
 
 def _noop(_: str) -> None:
@@ -168,37 +157,12 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
             process.wait(timeout=timeout)
 
 
-def _questions_file() -> Path:
-    """The eval questions file: inside the installed ``evals`` package, else beside this source tree."""
-    relative = Path("datasets") / "questions.jsonl"
-    try:
-        import evals
-
-        for folder in getattr(evals, "__path__", []):
-            if (Path(folder) / relative).is_file():
-                return Path(folder) / relative
-    except ImportError:
-        pass
-    return Path(__file__).resolve().parent.parent / "evals" / relative
-
-
 def bench_questions(limit: int | None = None, kinds: Sequence[str] | None = None) -> list[str]:
-    """Questions from the eval dataset (``evals/datasets/questions.jsonl``), optionally of some kinds only.
+    """Questions of the eval dataset (``evals/datasets/questions.jsonl``), optionally of some kinds only.
 
-    Real questions make the BM25 side score realistic term sets; the built-in list stands in when the
-    dataset is not installed.
+    Real questions make the BM25 side score realistic term sets.
     """
-    questions: list[str] = []
-    try:
-        path = _questions_file()
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("question") and (kinds is None or row.get("kind") in kinds):
-                    questions.append(str(row["question"]))
-    except (ImportError, OSError, ValueError):
-        questions = []
-    questions = questions or list(FALLBACK_QUESTIONS)
+    questions = [case.question for case in load_questions() if kinds is None or case.kind in kinds]
     return questions[:limit] if limit else questions
 
 
@@ -363,7 +327,7 @@ class SyntheticChunks:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._np_rng = np.random.default_rng(self.seed)
-        self._sentences = corpus_sentences() or list(FALLBACK_QUESTIONS)
+        self._sentences = corpus_sentences() or bench_questions()
         # Pseudo-words with a Zipf distribution (weight 1/rank), so the vocabulary grows with the store as a real
         # one does and BM25's postings have a realistic shape; corpus sentences keep the common words real.
         syllables = ["ka", "lo", "mi", "ter", "van", "sol", "dri", "po", "nex", "ul", "ra", "bet", "cor", "fin"]
