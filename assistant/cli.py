@@ -148,7 +148,7 @@ def ask_command(
     """Answer a question from the framework texts, with numbered citations (title › section, quote).
 
     Every sentence of the answer is checked against the passage it cites; a question the texts do not
-    cover gets a plain refusal. --json and --jsonl print the public answer format documented in the README.
+    cover gets a plain refusal. --json and --jsonl print the public answer format documented in docs/answers.md.
     """
     import json
 
@@ -248,8 +248,8 @@ def eval_command(
 ) -> None:
     """Run the eval suite: answers, retrieval, citations, refusals, drafts; write results.json and report.html.
 
-    Exits 1 when a metric is below its threshold or a case regressed against --baseline. See the README's
-    Evaluation section for how to read the report.
+    Exits 1 when a metric is below its threshold or a case regressed against --baseline. See docs/evaluation.md
+    for how to read the report.
     """
     import os
 

@@ -1,8 +1,8 @@
-"""Print the README's table of current eval figures from the committed baselines.
+"""Print the table of current eval figures in docs/evaluation.md from the committed baselines.
 
     python -m evals.figures            # Markdown table of evals/baseline-extractive.json and baseline-local.json
 
-Generated rather than copied by hand, so the README shows what the baselines actually hold.
+Generated rather than copied by hand, so the docs show what the baselines actually hold.
 """
 
 from __future__ import annotations

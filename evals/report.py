@@ -78,7 +78,7 @@ METRICS: list[tuple[str, str]] = [
     ("latency.p50_ms", "latency p50"),
     ("latency.p95_ms", "latency p95"),
 ]
-"""The metrics every summary shows, in order: the report, the terminal table and the README table."""
+"""The metrics every summary shows, in order: the report, the terminal table and docs/evaluation.md."""
 
 
 def fmt(value: Any, unit: str = "share") -> str:

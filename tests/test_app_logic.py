@@ -293,7 +293,7 @@ def test_safe_filename(name: str, safe: str) -> None:
 
 
 def test_upload_refuses_types_the_loaders_do_not_read(settings: Settings, tmp_path: Path) -> None:
-    # Size, emptiness and unreadable files are rows of the README's Bad input table: tests/test_bad_input.py.
+    # Size, emptiness and unreadable files are rows of the Bad input table (docs/bad-input.md): tests/test_bad_input.py.
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ")
     with pytest.raises(UploadError, match="not accepted"):

@@ -1,4 +1,4 @@
-"""Bad input: one test (or parametrized case) per row of the README's "Bad input" table.
+"""Bad input: one test (or parametrized case) per row of the table in ``docs/bad-input.md``.
 
 Every row drives the function a user actually hits — the chat (:func:`assistant.web.chat_ui.respond`, which runs
 :func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.web.chat_ui.upload_documents` →
@@ -7,7 +7,7 @@ Every row drives the function a user actually hits — the chat (:func:`assistan
 same four things: the message says what went wrong and what to do next, nothing raises out of the UI function,
 the index and the feedback log are untouched, and the app goes on serving.
 
-The last test reads the README table and fails when it names a test that does not exist here, when a test
+The last test reads that table and fails when it names a test that does not exist here, when a test
 here is missing from it, or when one of the issue's rows is missing, so the table and the tests cannot drift.
 """
 
@@ -33,7 +33,7 @@ from assistant.web import chat_ui
 from ingest import ingest_paths
 from ingest.uploads import check_upload, safe_filename, store_upload, uploads_dir
 
-README = Path(__file__).parents[1] / "README.md"
+BAD_INPUT_PAGE = Path(__file__).parents[1] / "docs" / "bad-input.md"
 MODULE = "tests/test_bad_input.py"
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -471,11 +471,10 @@ ISSUE_ROWS = {
 }
 
 
-def readme_table() -> list[tuple[str, str, list[str]]]:
-    """(input, what happens, test node ids) for each row of the README's "Bad input" table."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Bad input\n", 1)[1].split("\n## ", 1)[0]
-    lines = [line for line in section.splitlines() if line.startswith("|")]
+def documented_rows() -> list[tuple[str, str, list[str]]]:
+    """(input, what happens, test node ids) for each row of the table in ``docs/bad-input.md``."""
+    text = BAD_INPUT_PAGE.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in re.split(r"(?<!\\)\|", lines[0])[1:-1]]
     assert header == ["Input", "What happens", "Test"], header
     rows = []
@@ -503,12 +502,12 @@ def module_node_ids() -> set[str]:
     return ids
 
 
-def test_readme_table_and_tests_match() -> None:
-    rows = readme_table()
+def test_documented_table_and_tests_match() -> None:
+    rows = documented_rows()
     named = [node for _, _, nodes in rows for node in nodes]
-    existing = module_node_ids() - {f"{MODULE}::test_readme_table_and_tests_match"}
-    assert sorted(set(named) - existing) == [], "the README names tests that do not exist"
-    assert sorted(existing - set(named)) == [], "tests missing from the README's Bad input table"
+    existing = module_node_ids() - {f"{MODULE}::test_documented_table_and_tests_match"}
+    assert sorted(set(named) - existing) == [], "docs/bad-input.md names tests that do not exist"
+    assert sorted(existing - set(named)) == [], "tests missing from the table in docs/bad-input.md"
     for what, happens, nodes in rows:
         assert nodes and len(happens) > 40, f"row {what!r} needs its behaviour and its test"
     for row, pattern in ISSUE_ROWS.items():

@@ -83,7 +83,7 @@ embedding the chunks, then one more question."""
 UPLOAD_SECTIONS = 160
 """Sections (one chunk each) in the generated upload: 178 KB of Markdown, which took 10–25 s to split and embed
 on two shared cores, long enough that chats asked meanwhile must finish first unless something stalls them.
-(Several MB would take ten minutes or more at the ingest speeds in the README's benchmarks.)"""
+(Several MB would take ten minutes or more at the ingest speeds in docs/benchmarks.md.)"""
 
 REQUEST_TIMEOUT_S = 150
 """Longest any single request may take before the test fails (normally well under 10 s)."""
