@@ -245,6 +245,22 @@ def test_feedback_is_stored_with_the_answer(settings: Settings) -> None:
     assert chat_ui.give_feedback("up", None, settings=settings).startswith("Ask a question first")
 
 
+def test_feedback_is_fsynced_before_it_is_acknowledged(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = feedback_path(settings)
+    synced: list[bytes] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        if os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path)):
+            synced.append(path.read_bytes())  # what the file held when it was flushed to disk
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    record_feedback("up", question="kept after a power cut?", answer="a", settings=settings)
+    assert len(synced) == 1 and b"kept after a power cut?" in synced[0]
+    assert synced[0] == path.read_bytes(), "the record was written before the fsync, and nothing after it"
+
+
 def test_feedback_reader_skips_a_torn_last_line_and_writer_repairs_it(settings: Settings) -> None:
     record_feedback("up", question="one", answer="a", settings=settings)
     with feedback_path(settings).open("ab") as handle:

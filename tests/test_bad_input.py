@@ -31,7 +31,7 @@ from assistant.feedback import feedback_path, record_feedback
 from assistant.index.store import get_store, read_generation
 from assistant.web import chat_ui
 from ingest import ingest_paths
-from ingest.uploads import check_upload, safe_filename, store_upload, uploads_dir
+from ingest.uploads import check_upload, store_upload, uploads_dir
 
 BAD_INPUT_PAGE = Path(__file__).parents[1] / "docs" / "bad-input.md"
 MODULE = "tests/test_bad_input.py"
@@ -393,6 +393,34 @@ def test_oversize_upload(small_index: Settings, tmp_path: Path, monkeypatch: pyt
     assert check_upload(big, big.name, small_index.model_copy(update={"max_upload_mb": 2})) == big.name
 
 
+def test_upload_that_grows_past_the_limit_while_copied(
+    small_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limited = small_index.model_copy(update={"max_upload_mb": 1})
+    growing = tmp_path / "minutes.txt"
+    growing.write_text("The quokka index rose again this month.\n", encoding="utf-8")
+    checked = uploads.check_upload
+
+    def check_then_grow(path, original_name, settings):
+        name = checked(path, original_name, settings)  # passes: a few bytes on disk at the time of the check
+        with open(path, "ab") as handle:  # then the file grows before it is copied
+            handle.write(b"more minutes\n" * (1024 * 1024 // 13 + 1))
+        return name
+
+    def no_ingest(*args, **kwargs):  # pragma: no cover - reached only if the copy let the file through
+        raise AssertionError("an upload over the limit must not be ingested")
+
+    monkeypatch.setattr(uploads, "check_upload", check_then_grow)
+    monkeypatch.setattr("ingest.ingest_paths", no_ingest)
+    before = index_state(small_index)
+    rows, summary = chat_ui.upload_documents([str(growing)], settings=limited)
+    assert growing.stat().st_size > 1024 * 1024
+    assert rows[0][1].startswith("failed: the file is larger than the 1 MB limit (PVA_MAX_UPLOAD_MB)"), rows
+    assert "1 failed" in summary
+    assert not uploads_dir(small_index).exists() or not any(uploads_dir(small_index).iterdir()), "no partial copy"
+    assert index_state(small_index) == before
+
+
 def test_traversal_upload_name(small_index: Settings, tmp_path: Path) -> None:
     passwd = tmp_path / "upload-1234"
     passwd.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
@@ -400,7 +428,7 @@ def test_traversal_upload_name(small_index: Settings, tmp_path: Path) -> None:
     rows, summary = chat_ui.upload_documents(
         [{"path": str(passwd), "orig_name": "../../etc/passwd"}], settings=small_index
     )
-    assert rows == [[safe_filename("../../etc/passwd"), rows[0][1], ""]] and rows[0][0] == "passwd"
+    assert len(rows) == 1 and rows[0][0] == "passwd" and rows[0][2] == ""
     assert rows[0][1].startswith("failed: 'no extension' files are not accepted: upload .pdf, .docx")
     assert "save other formats as PDF or Word first" in rows[0][1] and "1 failed" in summary
     assert index_state(small_index) == before
