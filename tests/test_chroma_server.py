@@ -17,7 +17,7 @@ import pytest
 from assistant.answer import ask
 from assistant.config import Settings, get_settings
 from assistant.index import store as store_module
-from assistant.index.bm25 import fingerprint, get_bm25_index
+from assistant.index.bm25 import get_bm25_index
 from assistant.index.store import StoreUnavailableError, get_store
 from assistant.retrieval import search
 from evals.bench import chroma_server, copy_chunks, free_port
@@ -98,7 +98,7 @@ def test_bm25_follows_additions_and_removals_on_the_server(
     hits = search("quokka index cheerful", server_scratch, k=3, mode="bm25")
     assert hits and hits[0].doc_id == "quokka-index"
     index = get_bm25_index(server_scratch)
-    assert index.fingerprint == fingerprint(get_store(server_scratch).all_ids())
+    assert sorted(index.ids) == sorted(get_store(server_scratch).all_ids()), "the index holds exactly the stored chunks"
     # The other client's cached index notices through the chunk count, though its own marker did not move,
     # once its cached count is older than COUNT_MAX_AGE (a second; none here, so the test need not wait).
     monkeypatch.setattr(store_module, "COUNT_MAX_AGE", 0.0)

@@ -443,6 +443,13 @@ def test_the_word_limit_is_met_by_trimming_or_the_overflow_is_flagged(corpus_set
     assert made.word_count == sum(count_words(b.text) for b in made.blocks())
 
 
+def test_count_words_counts_like_a_tender_portal() -> None:
+    # The word-limit test above sums count_words over the blocks, so count_words itself is pinned here.
+    assert count_words("We will create 6 apprenticeships [1][2] – over 3 years.") == 8
+    assert count_words("- £2m for local suppliers [3]") == 4
+    assert count_words("   ") == 0
+
+
 def test_guidance_elaboration_is_trimmed_before_the_delivery_plan(corpus_settings) -> None:
     made = draft({**example(), "word_limit": 500}, corpus_settings)
     assert made.word_count <= 500

@@ -8,7 +8,6 @@ import pytest
 
 from assistant.index.store import get_store
 from ingest import ingest_paths, list_documents, remove_document
-from ingest.pipeline import collect_files, default_corpus_dir
 
 POLICY = """---
 id: travel-policy
@@ -49,8 +48,14 @@ def _chunks(settings) -> dict[str, dict]:
 
 def test_corpus_ingest_stores_every_framework(corpus_settings) -> None:
     docs = {d.doc_id: d for d in list_documents(corpus_settings)}
-    expected = {p.stem for p in collect_files([default_corpus_dir()])}
-    assert set(docs) == expected and len(expected) >= 6
+    assert set(docs) == {
+        "cipfa-ifac-good-governance",
+        "lga-national-toms",
+        "oecd-public-sector-skills",
+        "social-value-act-and-model",
+        "social-value-principles",
+        "uk-public-value-framework",
+    }
     metas = _chunks(corpus_settings).values()
     assert all({"doc_id", "title", "source", "section", "position", "start", "end", "hash"} <= set(m) for m in metas)
     sections = {m["section"] for m in metas}

@@ -103,13 +103,19 @@ def test_hit_rate_by_mode(corpus_settings, capsys) -> None:
     k = corpus_settings.top_k
     depths = sorted({1, 3, k})
     rates: dict[str, dict[int, int]] = {}
+    rankings: dict[str, list[list[str]]] = {}
     for mode in ("dense", "bm25", "hybrid"):
         runs = [(search(q, corpus_settings, k=k, mode=mode), d, p) for q, d, p in CORPUS_CASES]
         rates[mode] = {n: sum(_hit(results[:n], d, p) for results, d, p in runs) for n in depths}
+        rankings[mode] = [[r.id for r in results] for results, _, _ in runs]
     with capsys.disabled():
         print(f"\nhits on {len(CORPUS_CASES)} corpus questions, by depth: {rates}")
     assert rates["hybrid"][k] == len(CORPUS_CASES)
-    assert rates["hybrid"][k] >= max(rates["dense"][k], rates["bm25"][k])
+    for n in depths:  # at every depth, not only at k where one side alone already finds them all
+        assert rates["hybrid"][n] >= max(rates["dense"][n], rates["bm25"][n]), n
+    # The fused ranking is neither side's ranking alone.
+    for side in ("dense", "bm25"):
+        assert rankings["hybrid"] != rankings[side], f"hybrid ranks every question exactly as {side} does"
 
 
 def test_result_shape_and_scores(corpus_settings) -> None:
@@ -180,8 +186,14 @@ def test_empty_store_returns_nothing(settings: Settings, mode: str) -> None:
 
 def test_k_larger_than_the_store(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    total = get_store(small_chunks).count()
-    assert len(search("travel approval", small_chunks, k=total + 10)) <= total
+    every = set(get_store(small_chunks).collection.get()["ids"])
+    assert len(every) == len(TRAVEL)
+    for mode in ("hybrid", "dense", "bm25"):
+        results = search("travel approval", small_chunks, k=len(every) + 10, mode=mode)
+        assert len(results) == len({r.id for r in results}), f"{mode}: a chunk is returned twice"
+        assert {r.id for r in results} <= every
+    hybrid = search("travel approval", small_chunks, k=len(every) + 10)
+    assert {r.id for r in hybrid} == every, "k beyond the store gives every chunk once"
 
 
 def test_rrf_sums_reciprocal_ranks() -> None:
