@@ -17,7 +17,7 @@ Every figure is measured through the production code paths, so it says what a us
   process start to the first ``/ask`` answer through ``gradio_client``, with the app's peak RSS (VmHWM).
 
 Timings are wall-clock on whatever else the machine is doing; run it on a quiet machine and compare runs,
-never assert them in tests.
+never assert them in tests. The latest figures, beside their targets, are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
