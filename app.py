@@ -5,7 +5,7 @@ corpus if it is missing, the models are loaded once, then the app serves on ``PV
 (127.0.0.1:7860 by default). Set ``PVA_AUTH_FILE`` (lines ``user:password[:admin]``) or ``PVA_AUTH_USERS`` to
 require a login; then only admins may upload or remove documents.
 
-This file only wires components: every behaviour lives in :mod:`assistant.web.chat_ui` (and the modules it
+This file only wires components: every behaviour lives in :mod:`assistant.web` (and the modules it
 calls), where it is unit-tested without a browser. Importing this module is cheap — Gradio is imported and
 the UI is built only when :func:`build_app` runs (or ``app.demo`` is first read, for ``gradio app.py``).
 
@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
 from assistant.config import Settings, get_settings
-from assistant.web import chat_ui
+from assistant.web import chat as web_chat
+from assistant.web import draft_form, errors, sources
+from assistant.web.access import Access, exposure_warning, load_access
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -69,16 +71,16 @@ def _user(request: Any) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
-def build_app(settings: Settings | None = None, access: chat_ui.Access | None = None) -> "gr.Blocks":
+def build_app(settings: Settings | None = None, access: Access | None = None) -> "gr.Blocks":
     """Build the whole UI (no launching): three tabs, a status line and the named API endpoints."""
     settings = settings or get_settings()
     _prepare_gradio_env(settings)
     import gradio as gr
 
-    access = access if access is not None else chat_ui.load_access(settings)
-    outcome_choices = chat_ui.outcome_choices()
+    access = access if access is not None else load_access(settings)
+    outcome_choices = draft_form.outcome_choices()
     chat_limit = max(settings.app_concurrency, 1)
-    initial_choices = chat_ui.framework_choices(settings)
+    initial_choices = sources.framework_choices(settings)
 
     with gr.Blocks(title="Public Value Assistant", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -122,7 +124,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
                         elem_id="pva-question",
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
-                gr.Examples(chat_ui.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
+                gr.Examples(web_chat.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
                 with gr.Accordion("Was the last answer helpful?", open=True, elem_id="pva-feedback"):
                     comment = gr.Textbox(
                         label="Comment (optional)",
@@ -173,7 +175,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
                         description = gr.Textbox(label="Contract description (optional)", lines=2)
                         tender_question = gr.Textbox(label="The tender question (optional)", lines=2)
                         themes = gr.Dropdown(
-                            chat_ui.theme_choices(),
+                            draft_form.theme_choices(),
                             value=[],
                             multiselect=True,
                             label="Themes (optional)",
@@ -212,8 +214,8 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
             # ---------------------------------------------------------------------------------- Sources
             with gr.Tab("Sources", id="sources"):
                 documents = gr.Dataframe(
-                    headers=chat_ui.DOCUMENT_HEADERS,
-                    value=chat_ui.documents_table(settings) or None,
+                    headers=sources.DOCUMENT_HEADERS,
+                    value=sources.documents_table(settings) or None,
                     interactive=False,
                     label="Documents in the index",
                     column_widths=["48%", "26%", "8%", "18%"],
@@ -258,15 +260,15 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
 
         # ====================================================================================== wiring
         def refresh_all(request: gr.Request):
-            choices = chat_ui.framework_choices(settings)
+            choices = sources.framework_choices(settings)
             user = _user(request)
             admin = access.is_admin(user)
             identity = f"Logged in as **{user}**" + (" (admin)" if admin and access.enabled else "") if user else ""
             return (
-                chat_ui.status_line(settings),
+                sources.status_line(settings),
                 gr.update(choices=choices),
                 gr.update(choices=choices),
-                chat_ui.documents_table(settings),
+                sources.documents_table(settings),
                 identity,
                 gr.update(interactive=admin),
                 gr.update(interactive=admin),
@@ -282,12 +284,12 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
             """Answer a question in the chat (streams; the answer ends with numbered, expandable sources)."""
             kept = list(session_turns or [])
 
-            def keep(_answer, turn: chat_ui.ChatTurn) -> None:
+            def keep(_answer, turn: web_chat.ChatTurn) -> None:
                 kept.append(turn.as_dict())
 
             if message.strip():  # show the question at once, before retrieval starts
                 yield "", history + [{"role": "user", "content": message}], kept
-            for messages in chat_ui.respond(message, history, framework, settings=settings, on_answer=keep):
+            for messages in web_chat.respond(message, history, framework, settings=settings, on_answer=keep):
                 yield "", messages, kept
 
         gr.on(
@@ -306,16 +308,16 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
             from assistant.answer import InvalidQuestionError
 
             try:
-                return chat_ui.ask_for_api(question, frameworks, settings=settings)
+                return web_chat.ask_for_api(question, frameworks, settings=settings)
             except InvalidQuestionError as exc:
-                raise gr.Error(chat_ui.user_error_message(exc).removeprefix("⚠ ")) from None
+                raise gr.Error(errors.user_error_message(exc).removeprefix("⚠ ")) from None
 
         gr.api(ask, api_name="ask", concurrency_limit=chat_limit, concurrency_id="chat")
 
         def rate(rating: str, comment_text: str, session_turns: list, request: gr.Request):
             """Rate the latest answer ('up' or 'down') with an optional comment."""
-            message = chat_ui.give_feedback(
-                rating, chat_ui.find_turn(session_turns), comment_text, user=_user(request), settings=settings
+            message = web_chat.give_feedback(
+                rating, web_chat.find_turn(session_turns), comment_text, user=_user(request), settings=settings
             )
             return message, "" if message.startswith("Thank you") else comment_text
 
@@ -330,9 +332,9 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
 
         def like(data: gr.LikeData, comment_text: str, session_turns: list, request: gr.Request):
             index = data.index if isinstance(data.index, int) else data.index[0]
-            message = chat_ui.give_feedback(
+            message = web_chat.give_feedback(
                 data.liked,
-                chat_ui.find_turn(session_turns, index),
+                web_chat.find_turn(session_turns, index),
                 comment_text,
                 user=_user(request),
                 settings=settings,
@@ -394,8 +396,8 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
         def draft_fn(*values: Any):
             form = dict(zip(form_fields, values[: len(form_fields)], strict=True))
             commitments = dict(zip(box_ids, values[len(form_fields) :], strict=True))
-            data = chat_ui.draft_form_to_request(**form, commitments=commitments)
-            view = chat_ui.run_draft(data, _drafts_dir(), settings=settings)
+            data = draft_form.draft_form_to_request(**form, commitments=commitments)
+            view = draft_form.run_draft(data, _drafts_dir(), settings=settings)
             shown = bool(view.ok)
             return (
                 view.markdown,
@@ -459,7 +461,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
 
         # Sources ---------------------------------------------------------------------------------
         picker.change(
-            lambda doc_id: chat_ui.document_sections(doc_id, settings),
+            lambda doc_id: sources.document_sections(doc_id, settings),
             [picker],
             [sections],
             api_name="sections",
@@ -472,7 +474,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
                 progress((done, max(total, 1)), desc=f"Embedding {description}", unit="chunks")
 
             progress(0, desc="Checking the files")
-            rows, message = chat_ui.upload_documents(
+            rows, message = sources.upload_documents(
                 files, user=_user(request), access=access, settings=settings, on_progress=on_progress
             )
             return rows, message, None
@@ -488,7 +490,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
 
         def remove(doc_id: str | None, request: gr.Request):
             """Remove a document from the index (admins only when login is on)."""
-            message = chat_ui.remove_document_action(doc_id, user=_user(request), access=access, settings=settings)
+            message = sources.remove_document_action(doc_id, user=_user(request), access=access, settings=settings)
             return message, gr.update(value=None), "Pick a document to browse its sections."
 
         remove_button.click(
@@ -502,13 +504,13 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
 
         def status_api() -> str:
             """The status line: chat backend, embedding model, index size."""
-            return chat_ui.status_line(settings)
+            return sources.status_line(settings)
 
         gr.api(status_api, api_name="status")
 
         def documents_api() -> list[list]:
             """The ingested documents: [title, document id, chunks, ingested]."""
-            return chat_ui.documents_table(settings)
+            return sources.documents_table(settings)
 
         gr.api(documents_api, api_name="documents")
 
@@ -580,8 +582,8 @@ def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = Fals
     """Prepare the index and models, then serve the app on ``settings.host:settings.port``."""
     settings = settings or get_settings()
     _prepare_gradio_env(settings)
-    access = chat_ui.load_access(settings)
-    warning = chat_ui.exposure_warning(settings.host, access)
+    access = load_access(settings)
+    warning = exposure_warning(settings.host, access)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     prepare(settings)
@@ -594,7 +596,7 @@ def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = Fals
 def serve(
     demo: "gr.Blocks",
     settings: Settings,
-    access: chat_ui.Access,
+    access: Access,
     *,
     prevent_thread_lock: bool = False,
     quiet: bool = False,
