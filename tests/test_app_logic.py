@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck, message_text
 from assistant.web import chat, draft_form, sources
-from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, load_access
+from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, identity_line, load_access
 from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
@@ -246,6 +246,16 @@ def test_feedback_is_stored_with_the_answer(settings: Settings) -> None:
     assert chat.give_feedback("up", None, settings=settings).startswith("Ask a question first")
 
 
+def test_rating_clears_the_comment_only_once_it_is_saved(settings: Settings) -> None:
+    turns = [{"index": 1, "question": "first?", "answer": "A."}, {"index": 3, "question": "second?", "answer": "B."}]
+    message, comment = chat.rate_turn("up", turns, "spot on", index=1, user="alice", settings=settings)
+    assert message.startswith("Thank you") and comment == ""
+    message, comment = chat.rate_turn("down", [], "too vague", settings=settings)
+    assert message.startswith("Ask a question first") and comment == "too vague"
+    stored = [(r["question"], r["rating"], r["comment"]) for r in read_feedback(settings)]
+    assert stored == [("first?", "up", "spot on")]
+
+
 def test_feedback_reader_skips_a_torn_last_line_and_writer_repairs_it(settings: Settings) -> None:
     record_feedback("up", question="one", answer="a", settings=settings)
     with feedback_path(settings).open("ab") as handle:
@@ -380,6 +390,13 @@ def test_malformed_login_file_names_the_entry(settings: Settings, tmp_path: Path
         load_access(settings.model_copy(update={"auth_file": tmp_path / "missing.txt"}))
 
 
+def test_identity_line_names_admins_only_when_login_is_on() -> None:
+    access = Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
+    assert identity_line("alice", access) == "Logged in as **alice** (admin)"
+    assert identity_line("bob", access) == "Logged in as **bob**"
+    assert identity_line(None, access) == "" and identity_line("carol", Access()) == "Logged in as **carol**"
+
+
 def test_only_admins_upload_and_remove_when_login_is_on(settings: Settings, tmp_path: Path) -> None:
     access = Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
     doc = tmp_path / "x.md"
@@ -420,6 +437,34 @@ def test_form_to_request_ignores_unticked_outcomes_and_bullets() -> None:
     data = _form()
     assert data["commitments"] == {"new-businesses-jobs-skills": ["6 apprenticeships for local residents over 3 years"]}
     assert data["word_limit"] == 300 and data["supplier"] is None and data["question"] is None
+
+
+def test_form_fields_by_name_become_a_request() -> None:
+    fields = {
+        "title": "Parks",
+        "buyer": "Council",
+        "outcomes": ["environmental-stewardship"],
+        "commitments_environmental_stewardship": "* net zero fleet by 2027",
+        "commitments_new_businesses_jobs_skills": "typed, then the outcome was unticked",
+        "word_limit": 400.0,
+    }
+    data = draft_form.fields_to_request(fields)
+    assert data["commitments"] == {"environmental-stewardship": ["net zero fleet by 2027"]}
+    assert data["kind"] == "response" and data["tone"] == "formal" and data["word_limit"] == 400
+
+
+def test_example_fills_every_field_of_the_form() -> None:
+    values = draft_form.example_fields(Path(__file__).parents[1] / "examples" / "response.yaml")
+    assert list(values) == draft_form.field_names()
+    assert values["outcomes"] == ["new-businesses-jobs-skills", "environmental-stewardship"]
+    assert values["commitments_environmental_stewardship"].splitlines()[0] == "net zero fleet by 2027"
+    assert values["commitments_community_cohesion"] == "" and values["word_limit"] == 750
+
+
+def test_themes_narrow_the_outcomes() -> None:
+    climate = [value for _, value in draft_form.outcomes_for_themes(["fighting-climate-change"])]
+    assert climate == ["environmental-stewardship"]
+    assert len(draft_form.outcomes_for_themes([])) == len(draft_form.outcome_choices()) == 8
 
 
 def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, tmp_path: Path) -> None:
