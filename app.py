@@ -5,27 +5,32 @@ corpus if it is missing, the models are loaded once, then the app serves on ``PV
 (127.0.0.1:7860 by default). Set ``PVA_AUTH_FILE`` (lines ``user:password[:admin]``) or ``PVA_AUTH_USERS`` to
 require a login; then only admins may upload or remove documents.
 
-This file only wires components: every behaviour lives in :mod:`assistant.web.chat_ui` (and the modules it
-calls), where it is unit-tested without a browser. Importing this module is cheap — Gradio is imported and
-the UI is built only when :func:`build_app` runs (or ``app.demo`` is first read, for ``gradio app.py``).
+This file is Gradio only: the page is assembled from one builder per tab, and every behaviour lives in
+:mod:`assistant.web` (plain functions, unit-tested without a browser). Importing this module is cheap — Gradio
+is imported and the UI built only when :func:`build_app` runs (or ``app.demo`` is first read, for
+``gradio app.py``).
 
 Named API endpoints for ``gradio_client``: ``/chat`` (the streamed chat), ``/ask`` (question, frameworks →
 answer Markdown, citations, refused), ``/draft`` (the drafting form → draft, word count, flags, files),
 ``/upload``, ``/remove``, ``/documents``, ``/sections``, ``/status``.
 """
 
-import inspect
+from __future__ import annotations
+
 import logging
 import os
 import sys
-import threading
-import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
 from assistant.config import Settings, get_settings
-from assistant.web import chat_ui
+from assistant.web import chat, draft_form, sources
+from assistant.web.access import Access, exposure_warning, identity_line, load_access
+from assistant.web.errors import user_error_message
+from assistant.web.startup import prepare, start_warm_up
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -60,6 +65,17 @@ def _prepare_gradio_env(settings: Settings) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
+def _import_gradio(settings: Settings) -> None:
+    """Import Gradio as this module's ``gr``, once its temp dir points into the data dir.
+
+    Deferred for start-up time and for ``GRADIO_TEMP_DIR``; a module global, because Gradio reads the
+    handlers' ``gr.Request`` / ``gr.LikeData`` annotations from this module's namespace.
+    """
+    global gr
+    _prepare_gradio_env(settings)
+    import gradio as gr
+
+
 def _drafts_dir() -> Path:
     """Drafts are written inside Gradio's temp dir, which Gradio serves as files the app created."""
     return Path(os.environ["GRADIO_TEMP_DIR"]) / "drafts"
@@ -69,16 +85,397 @@ def _user(request: Any) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
-def build_app(settings: Settings | None = None, access: chat_ui.Access | None = None) -> "gr.Blocks":
+# ==========================================================================================================
+# Handlers: what the page's events call, bound to one app's settings and logins
+# ==========================================================================================================
+
+
+@dataclass(frozen=True, eq=False)
+class Handlers:
+    """The event handlers of one app. Gradio names the API parameters after the methods' parameters."""
+
+    settings: Settings
+    access: Access
+
+    @property
+    def chat_limit(self) -> int:
+        """How many questions are answered at once (the chat and ``/ask`` share the limit)."""
+        return max(self.settings.app_concurrency, 1)
+
+    def refresh(self, request: gr.Request) -> tuple:
+        """Status line, document lists, who is logged in, and whether they may change the index."""
+        choices = sources.framework_choices(self.settings)
+        user = _user(request)
+        admin = self.access.is_admin(user)
+        return (
+            sources.status_line(self.settings),
+            gr.update(choices=choices),
+            gr.update(choices=choices),
+            sources.documents_table(self.settings),
+            identity_line(user, self.access),
+            *(gr.update(interactive=admin) for _ in range(3)),
+        )
+
+    def answer(
+        self, message: str, history: list, framework: list | None, session_turns: list
+    ) -> Iterator[tuple[str, list, list]]:
+        """Answer a question in the chat (streams; the answer ends with numbered, expandable sources)."""
+        for messages, turns in chat.chat_session(message, history, framework, session_turns, settings=self.settings):
+            yield "", messages, turns
+
+    def ask(self, question: str, frameworks: list[str] | None = None) -> tuple[str, list[dict], bool]:
+        """Answer one question: (answer Markdown with its sources, citations JSON, refused)."""
+        from assistant.answer import InvalidQuestionError  # deferred: loads LangChain and Chroma
+
+        try:
+            return chat.ask_for_api(question, frameworks, settings=self.settings)
+        except InvalidQuestionError as exc:
+            raise gr.Error(user_error_message(exc).removeprefix("⚠ ")) from None
+
+    def rate_up(self, comment: str, session_turns: list, request: gr.Request) -> tuple[str, str]:
+        """Rate the latest answer as helpful, with the optional comment."""
+        return chat.rate_turn("up", session_turns, comment, user=_user(request), settings=self.settings)
+
+    def rate_down(self, comment: str, session_turns: list, request: gr.Request) -> tuple[str, str]:
+        """Rate the latest answer as not helpful, with the optional comment."""
+        return chat.rate_turn("down", session_turns, comment, user=_user(request), settings=self.settings)
+
+    def rate_message(
+        self, data: gr.LikeData, comment: str, session_turns: list, request: gr.Request
+    ) -> tuple[str, str]:
+        """Rate the answer whose like/dislike button was pressed."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        return chat.rate_turn(data.liked, session_turns, comment, index, user=_user(request), settings=self.settings)
+
+    def draft(self, **fields: Any) -> tuple:
+        """Draft a social value response or statement: (draft Markdown, word count, flags, [.docx, .md])."""
+        view = draft_form.run_draft(draft_form.fields_to_request(fields), _drafts_dir(), settings=self.settings)
+        return (
+            view.markdown,
+            view.word_count,
+            view.flags,
+            gr.update(value=view.files or None, visible=view.ok),
+            gr.update(value=view.docx_path, visible=view.ok),
+            gr.update(value=view.md_path, visible=view.ok),
+        )
+
+    def sections(self, doc_id: str | None) -> str:
+        """A document's sections in reading order, each expandable to its text."""
+        return sources.document_sections(doc_id, self.settings)
+
+    def upload(self, files: list[str] | None, request: gr.Request, progress: gr.Progress) -> tuple:
+        """Ingest uploaded documents, reporting progress: (result rows, message, cleared upload box)."""
+
+        def on_progress(description: str, done: int, total: int) -> None:
+            progress((done, max(total, 1)), desc=f"Embedding {description}", unit="chunks")
+
+        progress(0, desc="Checking the files")
+        rows, message = sources.upload_documents(
+            files, user=_user(request), access=self.access, settings=self.settings, on_progress=on_progress
+        )
+        return rows, message, None
+
+    def remove(self, doc_id: str | None, request: gr.Request) -> tuple:
+        """Remove a document from the index (admins only when login is on)."""
+        message = sources.remove_document_action(
+            doc_id, user=_user(request), access=self.access, settings=self.settings
+        )
+        return message, gr.update(value=None), sources.PICK_A_DOCUMENT
+
+    def status(self) -> str:
+        """The status line: chat backend, embedding model, index size."""
+        return sources.status_line(self.settings)
+
+    def documents(self) -> list[list]:
+        """The ingested documents: [title, document id, chunks, ingested]."""
+        return sources.documents_table(self.settings)
+
+
+def clear_chat() -> tuple[list, list, str, str]:
+    """A new conversation: empty chat, no turns, no feedback message or comment."""
+    return [], [], "", ""
+
+
+def filter_outcomes(themes: list[str] | None, outcomes: list[str] | None) -> dict:
+    """Offer only the outcomes under the chosen themes, and untick the others."""
+    choices = draft_form.outcomes_for_themes(themes)
+    if not themes:
+        return gr.update(choices=choices)
+    allowed = {outcome_id for _, outcome_id in choices}
+    return gr.update(choices=choices, value=[o for o in outcomes or [] if o in allowed])
+
+
+def show_commitments(outcomes: list[str] | None) -> list[dict]:
+    """Show the commitments box of each ticked outcome, hide the others."""
+    return [gr.update(visible=outcome_id in (outcomes or [])) for _, outcome_id in draft_form.outcome_choices()]
+
+
+def fill_example() -> list[Any]:
+    """The drafting form filled in from ``examples/response.yaml``, in :func:`draft_form.field_names` order."""
+    values = draft_form.example_fields(EXAMPLE_DRAFT)
+    chosen = values["outcomes"]
+    return [values[name] for name in draft_form.FORM_FIELDS] + [
+        gr.update(value=values[draft_form.commitment_field(outcome_id)], visible=outcome_id in chosen)
+        for _, outcome_id in draft_form.outcome_choices()
+    ]
+
+
+# ==========================================================================================================
+# The page: one builder per tab
+# ==========================================================================================================
+
+
+def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> gr.Dropdown:
+    """The Chat tab: framework filter, the streamed chat, example questions, feedback. Returns the filter."""
+    with gr.Tab("Chat", id="chat"):
+        turns = gr.State([])
+        frameworks = gr.Dropdown(
+            choices=choices,
+            value=[],
+            multiselect=True,
+            allow_custom_value=True,
+            label="Frameworks",
+            info="Only search these texts (leave empty to search all of them).",
+            elem_id="pva-frameworks",
+        )
+        chatbot = gr.Chatbot(
+            label="Answers",
+            height=520,
+            buttons=["copy", "copy_all"],
+            feedback_options=("Like", "Dislike"),
+            placeholder=(
+                "Ask about good governance, public value or social value. Every answer cites the "
+                "passage it comes from: open a numbered source to read the quote."
+            ),
+            elem_id="pva-chat",
+        )
+        with gr.Row():
+            question = gr.Textbox(
+                placeholder="Ask a question, e.g. “What are the principles of social value?”",
+                show_label=False,
+                scale=8,
+                lines=1,
+                elem_id="pva-question",
+            )
+            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
+        gr.Examples(chat.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
+        with gr.Accordion("Was the last answer helpful?", open=True, elem_id="pva-feedback"):
+            comment = gr.Textbox(
+                label="Comment (optional)",
+                placeholder="What was wrong, missing or especially useful?",
+                lines=2,
+                elem_id="pva-comment",
+            )
+            with gr.Row():
+                up = gr.Button("Yes, helpful", size="sm", elem_id="pva-up")
+                down = gr.Button("No, not helpful", size="sm", elem_id="pva-down")
+                clear = gr.Button("New conversation", size="sm", elem_id="pva-clear")
+            feedback_message = gr.Markdown(elem_id="pva-feedback-message")
+
+    gr.on(
+        [question.submit, ask_button.click],
+        handlers.answer,
+        [question, chatbot, frameworks, turns],
+        [question, chatbot, turns],
+        api_name="chat",
+        concurrency_limit=handlers.chat_limit,
+        concurrency_id="chat",
+        show_progress="minimal",
+    )
+    feedback = [feedback_message, comment]
+    up.click(handlers.rate_up, [comment, turns], feedback, api_visibility="private")
+    down.click(handlers.rate_down, [comment, turns], feedback, api_visibility="private")
+    chatbot.like(handlers.rate_message, [comment, turns], feedback, api_visibility="private")
+    clear.click(clear_chat, None, [chatbot, turns, *feedback], api_visibility="private")
+    return frameworks
+
+
+def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.Button]:
+    """The drafting form's fields (by :func:`draft_form.field_names` name), the example and Draft buttons."""
+    example = gr.Button("Fill in the example", size="sm", visible=EXAMPLE_DRAFT.exists(), elem_id="pva-draft-example")
+    fields: dict[str, gr.components.Component] = {}
+    with gr.Row():
+        fields["kind"] = gr.Radio(
+            [("Tender response", "response"), ("Social value statement", "statement")],
+            value="response",
+            label="What to draft",
+        )
+        fields["tone"] = gr.Radio([("Formal", "formal"), ("Plain", "plain")], value="formal", label="Tone")
+        fields["word_limit"] = gr.Number(
+            value=500, label="Word limit", precision=0, minimum=50, maximum=5000, elem_id="pva-limit"
+        )
+    # Text boxes start as "" so that every /draft parameter is optional for API clients.
+    fields["title"] = gr.Textbox("", label="Tender or contract title", elem_id="pva-title")
+    with gr.Row():
+        fields["buyer"] = gr.Textbox("", label="Buyer (the public body)", elem_id="pva-buyer")
+        fields["supplier"] = gr.Textbox("", label="Your organisation (optional)")
+    fields["description"] = gr.Textbox("", label="Contract description (optional)", lines=2)
+    fields["question"] = gr.Textbox("", label="The tender question (optional)", lines=2)
+    fields["themes"] = gr.Dropdown(
+        draft_form.theme_choices(),
+        value=[],
+        multiselect=True,
+        label="Themes (optional)",
+        info="Narrows the outcomes to these Social Value Model themes.",
+    )
+    fields["outcomes"] = gr.CheckboxGroup(
+        draft_form.outcome_choices(), value=[], label="Policy outcomes", elem_id="pva-outcomes"
+    )
+    with gr.Column():
+        for label, outcome_id in draft_form.outcome_choices():
+            fields[draft_form.commitment_field(outcome_id)] = gr.Textbox(
+                "",
+                label=f"Commitments for: {label}",
+                info="One commitment a line, in your own words, with its numbers and dates.",
+                lines=3,
+                visible=False,
+                elem_id=f"pva-commit-{outcome_id}",
+            )
+    fields["evidence"] = gr.Textbox("", label="Evidence or case studies (optional, one a line)", lines=2)
+    fields["resources"] = gr.Textbox("", label="Resources available (statements; optional, one a line)", lines=2)
+    fields["reporting"] = gr.Textbox("", label="How progress is reported (optional)")
+    button = gr.Button("Draft", variant="primary", elem_id="pva-draft")
+    return {name: fields[name] for name in draft_form.field_names()}, example, button
+
+
+def _draft_result() -> list[gr.components.Component]:
+    """Where the draft appears: [draft, word count, flags, files, .docx button, .md button]."""
+    gr.Markdown(
+        "### Your draft\nFill in the form and press **Draft**; the word count, the "
+        "over-claim check and the downloads appear here."
+    )
+    word_count = gr.Markdown(elem_id="pva-wordcount")
+    flags = gr.Markdown(elem_id="pva-flags")
+    with gr.Row():
+        docx_button = gr.DownloadButton("Download .docx", visible=False, elem_id="pva-docx")
+        md_button = gr.DownloadButton("Download .md", visible=False, elem_id="pva-md")
+    output = gr.Markdown(elem_id="pva-draft-output")
+    files = gr.File(label="Files", file_count="multiple", visible=False, interactive=False)
+    return [output, word_count, flags, files, docx_button, md_button]
+
+
+def build_draft_tab(handlers: Handlers) -> None:
+    """The Draft tab: the form (outcomes, then a commitments box per ticked outcome) and the draft with its files."""
+    with gr.Tab("Draft", id="draft"):
+        gr.Markdown(
+            "Draft a social value response to a tender question, or a social value statement. "
+            "Pick the Social Value Model outcomes, then type your organisation's own commitments for "
+            "each: the draft is built from them and never invents figures."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, elem_id="pva-draft-form"):
+                fields, example, button = _draft_form()
+            with gr.Column(scale=6, elem_id="pva-draft-result"):
+                result = _draft_result()
+
+    themes, outcomes = fields["themes"], fields["outcomes"]
+    boxes = [fields[draft_form.commitment_field(o)] for _, o in draft_form.outcome_choices()]
+    themes.change(filter_outcomes, [themes, outcomes], [outcomes], api_visibility="private")
+    outcomes.change(show_commitments, [outcomes], boxes, api_visibility="private")
+    button.click(
+        handlers.draft,
+        inputs_kwargs=fields,
+        outputs=result,
+        api_name="draft",
+        concurrency_limit=2,
+        concurrency_id="draft",
+    )
+    example.click(fill_example, None, list(fields.values()), api_visibility="private")
+
+
+@dataclass
+class SourcesTab:
+    """The Sources tab's parts the page refreshes, and the events after which it does."""
+
+    documents: gr.Dataframe
+    picker: gr.Dropdown
+    uploads: gr.File
+    ingest_button: gr.Button
+    remove_button: gr.Button
+    refresh_button: gr.Button
+    changed: list[Any]
+    """The upload and remove events (the page refreshes after them)."""
+
+
+def build_sources_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> SourcesTab:
+    """The Sources tab: the documents table, a document's sections, removal, and uploads."""
+    with gr.Tab("Sources", id="sources"):
+        documents = gr.Dataframe(
+            headers=sources.DOCUMENT_HEADERS,
+            value=sources.documents_table(handlers.settings) or None,
+            interactive=False,
+            label="Documents in the index",
+            column_widths=["48%", "26%", "8%", "18%"],
+            wrap=True,
+            elem_id="pva-documents",
+        )
+        refresh_button = gr.Button("Refresh", size="sm")
+        with gr.Row():
+            picker = gr.Dropdown(
+                choices=choices,
+                value=None,
+                label="Document",
+                allow_custom_value=True,
+                elem_id="pva-doc-picker",
+                scale=3,
+            )
+            remove_button = gr.Button("Remove from the index", variant="stop", scale=1, elem_id="pva-remove")
+        remove_message = gr.Markdown(elem_id="pva-remove-message")
+        sections = gr.HTML(sources.PICK_A_DOCUMENT, elem_id="pva-sections")
+        gr.Markdown(
+            f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {handlers.settings.max_upload_mb} "
+            "MB each. Headings are kept, so citations can name the section."
+        )
+        uploads = gr.File(
+            label="Upload",
+            file_count="multiple",
+            file_types=[".pdf", ".docx", ".html", ".htm", ".md", ".txt"],
+            type="filepath",
+            elem_id="pva-upload",
+        )
+        ingest_button = gr.Button("Ingest", variant="primary", elem_id="pva-ingest")
+        upload_message = gr.Markdown(elem_id="pva-upload-message")
+        upload_results = gr.Dataframe(
+            headers=["file", "result", "document id"],
+            value=[],
+            interactive=False,
+            label="Upload results",
+            column_widths=["25%", "55%", "20%"],
+            wrap=True,
+            elem_id="pva-upload-results",
+        )
+
+    def upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+        """Ingest uploaded documents; one result row per file."""
+        # Nested, not a Handlers method: Gradio spots the progress bar by this default, which needs Gradio loaded.
+        return handlers.upload(files, request, progress)
+
+    picker.change(handlers.sections, [picker], [sections], api_name="sections")
+    uploaded = ingest_button.click(
+        upload,
+        [uploads],
+        [upload_results, upload_message, uploads],
+        api_name="upload",
+        concurrency_limit=1,
+        concurrency_id="index",
+    )
+    removed = remove_button.click(
+        handlers.remove,
+        [picker],
+        [remove_message, picker, sections],
+        api_name="remove",
+        concurrency_limit=1,
+        concurrency_id="index",
+    )
+    return SourcesTab(documents, picker, uploads, ingest_button, remove_button, refresh_button, [uploaded, removed])
+
+
+def build_app(settings: Settings | None = None, access: Access | None = None) -> gr.Blocks:
     """Build the whole UI (no launching): three tabs, a status line and the named API endpoints."""
     settings = settings or get_settings()
-    _prepare_gradio_env(settings)
-    import gradio as gr
-
-    access = access if access is not None else chat_ui.load_access(settings)
-    outcome_choices = chat_ui.outcome_choices()
-    chat_limit = max(settings.app_concurrency, 1)
-    initial_choices = chat_ui.framework_choices(settings)
+    _import_gradio(settings)
+    handlers = Handlers(settings, access if access is not None else load_access(settings))
+    choices = sources.framework_choices(settings)
 
     with gr.Blocks(title="Public Value Assistant", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -87,501 +484,45 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
             "and social value drafts for tenders."
         )
         status = gr.Markdown(elem_id="pva-status")
-        who = gr.Markdown(visible=access.enabled, elem_id="pva-user")
-        turns = gr.State([])
-
+        who = gr.Markdown(visible=handlers.access.enabled, elem_id="pva-user")
         with gr.Tabs():
-            # ---------------------------------------------------------------------------------- Chat
-            with gr.Tab("Chat", id="chat"):
-                frameworks = gr.Dropdown(
-                    choices=initial_choices,
-                    value=[],
-                    multiselect=True,
-                    allow_custom_value=True,
-                    label="Frameworks",
-                    info="Only search these texts (leave empty to search all of them).",
-                    elem_id="pva-frameworks",
-                )
-                chatbot = gr.Chatbot(
-                    label="Answers",
-                    height=520,
-                    buttons=["copy", "copy_all"],
-                    feedback_options=("Like", "Dislike"),
-                    placeholder=(
-                        "Ask about good governance, public value or social value. Every answer cites the "
-                        "passage it comes from: open a numbered source to read the quote."
-                    ),
-                    elem_id="pva-chat",
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        placeholder="Ask a question, e.g. “What are the principles of social value?”",
-                        show_label=False,
-                        scale=8,
-                        lines=1,
-                        elem_id="pva-question",
-                    )
-                    ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
-                gr.Examples(chat_ui.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
-                with gr.Accordion("Was the last answer helpful?", open=True, elem_id="pva-feedback"):
-                    comment = gr.Textbox(
-                        label="Comment (optional)",
-                        placeholder="What was wrong, missing or especially useful?",
-                        lines=2,
-                        elem_id="pva-comment",
-                    )
-                    with gr.Row():
-                        up = gr.Button("Yes, helpful", size="sm", elem_id="pva-up")
-                        down = gr.Button("No, not helpful", size="sm", elem_id="pva-down")
-                        clear = gr.Button("New conversation", size="sm", elem_id="pva-clear")
-                    feedback_message = gr.Markdown(elem_id="pva-feedback-message")
+            frameworks = build_chat_tab(handlers, choices)
+            build_draft_tab(handlers)
+            tab = build_sources_tab(handlers, choices)
 
-            # ---------------------------------------------------------------------------------- Draft
-            with gr.Tab("Draft", id="draft"):
-                gr.Markdown(
-                    "Draft a social value response to a tender question, or a social value statement. "
-                    "Pick the Social Value Model outcomes, then type your organisation's own commitments for "
-                    "each: the draft is built from them and never invents figures."
-                )
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=5, elem_id="pva-draft-form"):
-                        load_example = gr.Button(
-                            "Fill in the example",
-                            size="sm",
-                            visible=EXAMPLE_DRAFT.exists(),
-                            elem_id="pva-draft-example",
-                        )
-                        with gr.Row():
-                            kind = gr.Radio(
-                                [("Tender response", "response"), ("Social value statement", "statement")],
-                                value="response",
-                                label="What to draft",
-                            )
-                            tone = gr.Radio([("Formal", "formal"), ("Plain", "plain")], value="formal", label="Tone")
-                            word_limit = gr.Number(
-                                value=500,
-                                label="Word limit",
-                                precision=0,
-                                minimum=50,
-                                maximum=5000,
-                                elem_id="pva-limit",
-                            )
-                        title = gr.Textbox(label="Tender or contract title", elem_id="pva-title")
-                        with gr.Row():
-                            buyer = gr.Textbox(label="Buyer (the public body)", elem_id="pva-buyer")
-                            supplier = gr.Textbox(label="Your organisation (optional)")
-                        description = gr.Textbox(label="Contract description (optional)", lines=2)
-                        tender_question = gr.Textbox(label="The tender question (optional)", lines=2)
-                        themes = gr.Dropdown(
-                            chat_ui.theme_choices(),
-                            value=[],
-                            multiselect=True,
-                            label="Themes (optional)",
-                            info="Narrows the outcomes to these Social Value Model themes.",
-                        )
-                        outcomes = gr.CheckboxGroup(
-                            outcome_choices, value=[], label="Policy outcomes", elem_id="pva-outcomes"
-                        )
-                        commitment_boxes: dict[str, gr.Textbox] = {}
-                        with gr.Column():
-                            for label, outcome_id in outcome_choices:
-                                commitment_boxes[outcome_id] = gr.Textbox(
-                                    label=f"Commitments for: {label}",
-                                    info="One commitment a line, in your own words, with its numbers and dates.",
-                                    lines=3,
-                                    visible=False,
-                                    elem_id=f"pva-commit-{outcome_id}",
-                                )
-                        evidence = gr.Textbox(label="Evidence or case studies (optional, one a line)", lines=2)
-                        resources = gr.Textbox(label="Resources available (statements; optional, one a line)", lines=2)
-                        reporting = gr.Textbox(label="How progress is reported (optional)")
-                        draft_button = gr.Button("Draft", variant="primary", elem_id="pva-draft")
-                    with gr.Column(scale=6, elem_id="pva-draft-result"):
-                        gr.Markdown(
-                            "### Your draft\nFill in the form and press **Draft**; the word count, the "
-                            "over-claim check and the downloads appear here."
-                        )
-                        word_count = gr.Markdown(elem_id="pva-wordcount")
-                        flags = gr.Markdown(elem_id="pva-flags")
-                        with gr.Row():
-                            docx_button = gr.DownloadButton("Download .docx", visible=False, elem_id="pva-docx")
-                            md_button = gr.DownloadButton("Download .md", visible=False, elem_id="pva-md")
-                        draft_output = gr.Markdown(elem_id="pva-draft-output")
-                        draft_files = gr.File(label="Files", file_count="multiple", visible=False, interactive=False)
-
-            # ---------------------------------------------------------------------------------- Sources
-            with gr.Tab("Sources", id="sources"):
-                documents = gr.Dataframe(
-                    headers=chat_ui.DOCUMENT_HEADERS,
-                    value=chat_ui.documents_table(settings) or None,
-                    interactive=False,
-                    label="Documents in the index",
-                    column_widths=["48%", "26%", "8%", "18%"],
-                    wrap=True,
-                    elem_id="pva-documents",
-                )
-                refresh = gr.Button("Refresh", size="sm")
-                with gr.Row():
-                    picker = gr.Dropdown(
-                        choices=initial_choices,
-                        value=None,
-                        label="Document",
-                        allow_custom_value=True,
-                        elem_id="pva-doc-picker",
-                        scale=3,
-                    )
-                    remove_button = gr.Button("Remove from the index", variant="stop", scale=1, elem_id="pva-remove")
-                remove_message = gr.Markdown(elem_id="pva-remove-message")
-                sections = gr.HTML("Pick a document to browse its sections.", elem_id="pva-sections")
-                gr.Markdown(
-                    f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {settings.max_upload_mb} MB "
-                    "each. Headings are kept, so citations can name the section."
-                )
-                uploads = gr.File(
-                    label="Upload",
-                    file_count="multiple",
-                    file_types=[".pdf", ".docx", ".html", ".htm", ".md", ".txt"],
-                    type="filepath",
-                    elem_id="pva-upload",
-                )
-                ingest_button = gr.Button("Ingest", variant="primary", elem_id="pva-ingest")
-                upload_message = gr.Markdown(elem_id="pva-upload-message")
-                upload_results = gr.Dataframe(
-                    headers=["file", "result", "document id"],
-                    value=[],
-                    interactive=False,
-                    label="Upload results",
-                    column_widths=["25%", "55%", "20%"],
-                    wrap=True,
-                    elem_id="pva-upload-results",
-                )
-
-        # ====================================================================================== wiring
-        def refresh_all(request: gr.Request):
-            choices = chat_ui.framework_choices(settings)
-            user = _user(request)
-            admin = access.is_admin(user)
-            identity = f"Logged in as **{user}**" + (" (admin)" if admin and access.enabled else "") if user else ""
-            return (
-                chat_ui.status_line(settings),
-                gr.update(choices=choices),
-                gr.update(choices=choices),
-                chat_ui.documents_table(settings),
-                identity,
-                gr.update(interactive=admin),
-                gr.update(interactive=admin),
-                gr.update(interactive=admin),
-            )
-
-        refresh_outputs = [status, frameworks, picker, documents, who, uploads, ingest_button, remove_button]
-        demo.load(refresh_all, None, refresh_outputs, api_visibility="private")
-        refresh.click(refresh_all, None, refresh_outputs, api_visibility="private")
-
-        # Chat ------------------------------------------------------------------------------------
-        def chat(message: str, history: list, framework: list | None, session_turns: list):
-            """Answer a question in the chat (streams; the answer ends with numbered, expandable sources)."""
-            kept = list(session_turns or [])
-
-            def keep(_answer, turn: chat_ui.ChatTurn) -> None:
-                kept.append(turn.as_dict())
-
-            if message.strip():  # show the question at once, before retrieval starts
-                yield "", history + [{"role": "user", "content": message}], kept
-            for messages in chat_ui.respond(message, history, framework, settings=settings, on_answer=keep):
-                yield "", messages, kept
-
-        gr.on(
-            [question.submit, ask_button.click],
-            chat,
-            [question, chatbot, frameworks, turns],
-            [question, chatbot, turns],
-            api_name="chat",
-            concurrency_limit=chat_limit,
-            concurrency_id="chat",
-            show_progress="minimal",
-        )
-
-        def ask(question: str, frameworks: list[str] | None = None) -> tuple[str, list[dict], bool]:
-            """Answer one question: (answer Markdown with its sources, citations JSON, refused)."""
-            from assistant.answer import InvalidQuestionError
-
-            try:
-                return chat_ui.ask_for_api(question, frameworks, settings=settings)
-            except InvalidQuestionError as exc:
-                raise gr.Error(chat_ui.user_error_message(exc).removeprefix("⚠ ")) from None
-
-        gr.api(ask, api_name="ask", concurrency_limit=chat_limit, concurrency_id="chat")
-
-        def rate(rating: str, comment_text: str, session_turns: list, request: gr.Request):
-            """Rate the latest answer ('up' or 'down') with an optional comment."""
-            message = chat_ui.give_feedback(
-                rating, chat_ui.find_turn(session_turns), comment_text, user=_user(request), settings=settings
-            )
-            return message, "" if message.startswith("Thank you") else comment_text
-
-        def rate_up(comment_text: str, session_turns: list, request: gr.Request):
-            return rate("up", comment_text, session_turns, request)
-
-        def rate_down(comment_text: str, session_turns: list, request: gr.Request):
-            return rate("down", comment_text, session_turns, request)
-
-        up.click(rate_up, [comment, turns], [feedback_message, comment], api_visibility="private")
-        down.click(rate_down, [comment, turns], [feedback_message, comment], api_visibility="private")
-
-        def like(data: gr.LikeData, comment_text: str, session_turns: list, request: gr.Request):
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            message = chat_ui.give_feedback(
-                data.liked,
-                chat_ui.find_turn(session_turns, index),
-                comment_text,
-                user=_user(request),
-                settings=settings,
-            )
-            return message, "" if message.startswith("Thank you") else comment_text
-
-        chatbot.like(like, [comment, turns], [feedback_message, comment], api_visibility="private")
-        clear.click(
-            lambda: ([], [], "", ""), None, [chatbot, turns, feedback_message, comment], api_visibility="private"
-        )
-
-        # Draft -----------------------------------------------------------------------------------
-        def filter_outcomes(chosen_themes: list[str], chosen_outcomes: list[str]):
-            if not chosen_themes:
-                return gr.update(choices=outcome_choices)
-            from assistant.catalogue import load_catalogue
-
-            catalogue = load_catalogue()
-            allowed = {o.id for t in catalogue.themes if t.id in chosen_themes for o in t.outcomes}
-            return gr.update(
-                choices=[c for c in outcome_choices if c[1] in allowed],
-                value=[o for o in chosen_outcomes or [] if o in allowed],
-            )
-
-        themes.change(filter_outcomes, [themes, outcomes], [outcomes], api_visibility="private")
-
-        boxes = list(commitment_boxes.values())
-        box_ids = list(commitment_boxes)
-
-        def show_commitments(chosen: list[str]):
-            return [gr.update(visible=outcome_id in (chosen or [])) for outcome_id in box_ids]
-
-        outcomes.change(show_commitments, [outcomes], boxes, api_visibility="private")
-
-        form_fields = [
-            "kind",
-            "title",
-            "buyer",
-            "supplier",
-            "description",
-            "question",
-            "themes",
-            "outcomes",
-            "evidence",
-            "resources",
-            "reporting",
-            "word_limit",
-            "tone",
+        refreshed = [
+            status,
+            frameworks,
+            tab.picker,
+            tab.documents,
+            who,
+            tab.uploads,
+            tab.ingest_button,
+            tab.remove_button,
         ]
-        draft_defaults: dict[str, Any] = {
-            "kind": "response",
-            "themes": [],
-            "outcomes": [],
-            "word_limit": 500,
-            "tone": "formal",
-        }
-        commitment_params = [f"commitments_{outcome_id.replace('-', '_')}" for outcome_id in box_ids]
+        demo.load(handlers.refresh, None, refreshed, api_visibility="private")
+        tab.refresh_button.click(handlers.refresh, None, refreshed, api_visibility="private")
+        for event in tab.changed:
+            event.then(handlers.refresh, None, refreshed, api_visibility="private")
+        gr.api(handlers.ask, api_name="ask", concurrency_limit=handlers.chat_limit, concurrency_id="chat")
+        gr.api(handlers.status, api_name="status")
+        gr.api(handlers.documents, api_name="documents")
 
-        def draft_fn(*values: Any):
-            form = dict(zip(form_fields, values[: len(form_fields)], strict=True))
-            commitments = dict(zip(box_ids, values[len(form_fields) :], strict=True))
-            data = chat_ui.draft_form_to_request(**form, commitments=commitments)
-            view = chat_ui.run_draft(data, _drafts_dir(), settings=settings)
-            shown = bool(view.ok)
-            return (
-                view.markdown,
-                view.word_count,
-                view.flags,
-                gr.update(value=view.files or None, visible=shown),
-                gr.update(value=view.docx_path, visible=shown),
-                gr.update(value=view.md_path, visible=shown),
-            )
-
-        # Named parameters for gradio_client (``client.predict(title=..., outcomes=[...], api_name="/draft")``).
-        draft_fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=draft_defaults.get(n))
-                for n in form_fields + commitment_params
-            ]
-        )
-        draft_fn.__doc__ = (
-            "Draft a social value response or statement: (draft Markdown, word count, flags, [.docx, .md])."
-        )
-        draft_button.click(
-            draft_fn,
-            [kind, title, buyer, supplier, description, tender_question, themes, outcomes]
-            + [evidence, resources, reporting, word_limit, tone]
-            + boxes,
-            [draft_output, word_count, flags, draft_files, docx_button, md_button],
-            api_name="draft",
-            concurrency_limit=2,
-            concurrency_id="draft",
-        )
-
-        def fill_example():
-            from assistant.drafting.draft import load_request
-
-            request = load_request(EXAMPLE_DRAFT)
-            chosen = list(request.outcomes)
-            return [
-                request.kind,
-                request.title,
-                request.buyer,
-                request.supplier or "",
-                request.description,
-                request.question or "",
-                list(request.themes),
-                chosen,
-                "\n".join(request.evidence),
-                "\n".join(request.resources),
-                request.reporting or "",
-                request.word_limit,
-                request.tone,
-            ] + [gr.update(value="\n".join(request.commitments.get(o, ())), visible=o in chosen) for o in box_ids]
-
-        load_example.click(
-            fill_example,
-            None,
-            [kind, title, buyer, supplier, description, tender_question, themes, outcomes]
-            + [evidence, resources, reporting, word_limit, tone]
-            + boxes,
-            api_visibility="private",
-        )
-
-        # Sources ---------------------------------------------------------------------------------
-        picker.change(
-            lambda doc_id: chat_ui.document_sections(doc_id, settings),
-            [picker],
-            [sections],
-            api_name="sections",
-        )
-
-        def upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
-            """Ingest uploaded documents; one result row per file."""
-
-            def on_progress(description: str, done: int, total: int) -> None:
-                progress((done, max(total, 1)), desc=f"Embedding {description}", unit="chunks")
-
-            progress(0, desc="Checking the files")
-            rows, message = chat_ui.upload_documents(
-                files, user=_user(request), access=access, settings=settings, on_progress=on_progress
-            )
-            return rows, message, None
-
-        ingest_button.click(
-            upload,
-            [uploads],
-            [upload_results, upload_message, uploads],
-            api_name="upload",
-            concurrency_limit=1,
-            concurrency_id="index",
-        ).then(refresh_all, None, refresh_outputs, api_visibility="private")
-
-        def remove(doc_id: str | None, request: gr.Request):
-            """Remove a document from the index (admins only when login is on)."""
-            message = chat_ui.remove_document_action(doc_id, user=_user(request), access=access, settings=settings)
-            return message, gr.update(value=None), "Pick a document to browse its sections."
-
-        remove_button.click(
-            remove,
-            [picker],
-            [remove_message, picker, sections],
-            api_name="remove",
-            concurrency_limit=1,
-            concurrency_id="index",
-        ).then(refresh_all, None, refresh_outputs, api_visibility="private")
-
-        def status_api() -> str:
-            """The status line: chat backend, embedding model, index size."""
-            return chat_ui.status_line(settings)
-
-        gr.api(status_api, api_name="status")
-
-        def documents_api() -> list[list]:
-            """The ingested documents: [title, document id, chunks, ingested]."""
-            return chat_ui.documents_table(settings)
-
-        gr.api(documents_api, api_name="documents")
-
-    demo.queue(default_concurrency_limit=chat_limit, max_size=256)
+    demo.queue(default_concurrency_limit=handlers.chat_limit, max_size=256)
     return demo
 
 
-def prepare(settings: Settings | None = None) -> None:
-    """Build the index if it is missing, and load the models once, before the first user waits for them."""
-    from ingest import ensure_index
-
-    settings = settings or get_settings()
-    done: dict[str, int] = {}
-
-    def on_progress(description: str, n: int, total: int) -> None:
-        if done.get(description) != total and n >= total:
-            print(f"  indexed {description} ({total} chunks)", file=sys.stderr, flush=True)
-            done[description] = total
-
-    from assistant.index.store import get_store
-
-    if not get_store(settings).count():
-        print("Building the index from the bundled corpus (first run only)…", file=sys.stderr, flush=True)
-    report = ensure_index(settings, on_progress)
-    if report is not None and report.failed:
-        for failed in report.failed:
-            print(f"  skipped {failed.path}: {failed.error}", file=sys.stderr, flush=True)
-    try:  # warm up: embeddings, BM25, the grounding checker and the chat model, once per process
-        from assistant.grounding import get_checker
-        from assistant.models.chat import get_chat_model
-        from assistant.retrieval import search
-
-        search("social value", settings, k=1)
-        get_checker(settings).score("Social value matters.", ["Social value matters."])
-        get_chat_model(settings)
-    except Exception as exc:  # the app still starts; the chat shows the error when it is used
-        print(f"warning: could not load every model up front ({exc})", file=sys.stderr, flush=True)
+# ==========================================================================================================
+# Serving
+# ==========================================================================================================
 
 
-WARMED_UP = "verifier warmed up"
-"""Start of the line the app logs when the warm-up is done."""
-
-
-def start_warm_up(settings: Settings) -> threading.Thread:
-    """Run :func:`assistant.answer.warm_up_verifier` in the background: the app serves at once, and is quick
-    from then on."""
-
-    def run() -> None:
-        started = time.perf_counter()
-        try:
-            from assistant.answer import warm_up_verifier
-
-            count = warm_up_verifier(settings)
-        except Exception as exc:  # only an optimisation: questions still embed what they need
-            print(f"warning: could not warm up the verifier ({exc})", file=sys.stderr, flush=True)
-            return
-        print(
-            f"  {WARMED_UP}: {count} chunks in {time.perf_counter() - started:.1f}s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    thread = threading.Thread(target=run, name="pva-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = False) -> "gr.Blocks":
+def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Prepare the index and models, then serve the app on ``settings.host:settings.port``."""
     settings = settings or get_settings()
     _prepare_gradio_env(settings)
-    access = chat_ui.load_access(settings)
-    warning = chat_ui.exposure_warning(settings.host, access)
+    access = load_access(settings)
+    warning = exposure_warning(settings.host, access)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     prepare(settings)
@@ -592,9 +533,9 @@ def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = Fals
 
 
 def serve(
-    demo: "gr.Blocks",
+    demo: gr.Blocks,
     settings: Settings,
-    access: chat_ui.Access,
+    access: Access,
     *,
     prevent_thread_lock: bool = False,
     quiet: bool = False,

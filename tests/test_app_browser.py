@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_app_client import RunningApp, free_port, start_app, stop_app
 
-from assistant.web.chat_ui import CHECKING_NOTE
+from assistant.web.chat import CHECKING_NOTE
 
 pytestmark = pytest.mark.slow
 
@@ -234,7 +234,7 @@ def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(brows
 
     import app as web_app
     from assistant.types import Answer, Citation, Grounding, SentenceCheck
-    from assistant.web import chat_ui
+    from assistant.web import chat
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     citation = Citation(
@@ -258,7 +258,7 @@ def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(brows
     )
     with gr.Blocks() as demo:
         gr.Chatbot(
-            value=[{"role": "user", "content": "q"}, {"role": "assistant", "content": chat_ui.render_answer(answer)}],
+            value=[{"role": "user", "content": "q"}, {"role": "assistant", "content": chat.render_answer(answer)}],
             elem_id="pva-chat",
         )
     port = free_port()

@@ -205,10 +205,10 @@ def test_login_keeps_upload_and_remove_for_admins(corpus_settings, tmp_path: Pat
     from gradio_client import Client, handle_file
 
     import app as web_app
-    from assistant.web import chat_ui
+    from assistant.web.access import ADMIN_ONLY, Access
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
-    access = chat_ui.Access(users={"alice": "a-pass", "bob": "b-pass"}, admins=frozenset({"alice"}))
+    access = Access(users={"alice": "a-pass", "bob": "b-pass"}, admins=frozenset({"alice"}))
     settings = corpus_settings.model_copy(update={"port": free_port()})
     demo = web_app.build_app(settings, access)
     web_app.serve(demo, settings, access, prevent_thread_lock=True, quiet=True)
@@ -220,9 +220,9 @@ def test_login_keeps_upload_and_remove_for_admins(corpus_settings, tmp_path: Pat
         doc = tmp_path / "note.md"
         doc.write_text("# Note\n\nA note.\n", encoding="utf-8")
         rows, message, _ = bob.predict([handle_file(str(doc))], api_name="/upload")
-        assert message == chat_ui.ADMIN_ONLY and not rows["data"]
+        assert message == ADMIN_ONLY and not rows["data"]
         removed, _, _ = bob.predict("uk-public-value-framework", api_name="/remove")
-        assert removed == chat_ui.ADMIN_ONLY
+        assert removed == ADMIN_ONLY
         assert "Index: **6 documents" in bob.predict(api_name="/status")
     finally:
         demo.close()

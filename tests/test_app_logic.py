@@ -16,8 +16,9 @@ from pydantic import SecretStr
 
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback, record_feedback
-from assistant.types import Answer, Citation, Grounding, SentenceCheck
-from assistant.web import chat_ui
+from assistant.types import Answer, Citation, Grounding, SentenceCheck, message_text
+from assistant.web import chat, draft_form, sources
+from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, identity_line, load_access
 from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
@@ -31,7 +32,7 @@ def _final(messages_stream) -> list[list[dict]]:
 
 def _assistant(messages: list[dict]) -> str:
     assert messages[-1]["role"] == "assistant"
-    return chat_ui.message_text(messages[-1]["content"])
+    return message_text(messages[-1]["content"])
 
 
 # ------------------------------------------------------------------------------------------------- rendering
@@ -50,7 +51,7 @@ def _citation(**overrides) -> Citation:
 
 
 def test_citation_footnote_is_expandable_and_escaped() -> None:
-    html = chat_ui.render_citation(_citation())
+    html = chat.render_citation(_citation())
     assert html.startswith('<details class="pva-citation"') and html.endswith("</details>")
     assert "<summary><b>[1]</b> Framework &lt;script&gt;" in html
     assert "Section: Part one › &lt;b&gt;Section&lt;/b&gt;" in html
@@ -60,7 +61,7 @@ def test_citation_footnote_is_expandable_and_escaped() -> None:
 
 
 def test_local_source_shows_only_the_file_name() -> None:
-    html = chat_ui.render_citation(_citation(source="/srv/secret/path/guide.md"))
+    html = chat.render_citation(_citation(source="/srv/secret/path/guide.md"))
     assert "guide.md" in html and "/srv/secret" not in html
 
 
@@ -87,12 +88,12 @@ def test_unsupported_sentences_are_visibly_marked() -> None:
             SentenceCheck(text="Invented <claim>.", citations=[1], supported=False),
         ]
     )
-    html = chat_ui.render_answer(answer)
+    html = chat.render_answer(answer)
     assert '<mark class="pva-unsupported"' in html and "⚠ Invented &lt;claim&gt;." in html
     assert "Supported claim." in html.split("<mark")[0]
-    assert chat_ui.UNSUPPORTED_NOTE in html
+    assert chat.UNSUPPORTED_NOTE in html
     assert html.count('<sup class="pva-ref">[1]</sup>') == 2
-    assert chat_ui.CITATIONS_MARKER in html
+    assert chat.CITATIONS_MARKER in html
 
 
 def test_removed_sentences_are_counted_and_lists_stay_lists() -> None:
@@ -104,9 +105,9 @@ def test_removed_sentences_are_counted_and_lists_stay_lists() -> None:
         ],
         removed=2,
     )
-    html = chat_ui.render_answer(answer)
+    html = chat.render_answer(answer)
     assert "2 sentence(s) were left out" in html
-    body = chat_ui.render_answer_text(answer)
+    body = chat.render_answer_text(answer)
     assert body.splitlines()[0].startswith("Intro.")
     assert body.splitlines()[1] == ""
     assert body.splitlines()[2].startswith("- first item")
@@ -115,16 +116,16 @@ def test_removed_sentences_are_counted_and_lists_stay_lists() -> None:
 def test_refusal_is_plain_text() -> None:
     answer = _answer([], refused=True)
     answer.answer = "The framework texts don't cover that <b>."
-    assert chat_ui.render_answer(answer) == "The framework texts don&#x27;t cover that &lt;b&gt;."
+    assert chat.render_answer(answer) == "The framework texts don&#x27;t cover that &lt;b&gt;."
 
 
 def test_clean_history_drops_footnotes_and_tags() -> None:
-    rendered = chat_ui.render_answer(_answer([SentenceCheck(text="A & B.", citations=[1], supported=True)]))
+    rendered = chat.render_answer(_answer([SentenceCheck(text="A & B.", citations=[1], supported=True)]))
     history = [
         {"role": "user", "content": [{"type": "text", "text": "What is it?"}]},
         {"role": "assistant", "content": [{"type": "text", "text": rendered}]},
     ]
-    assert chat_ui.clean_history(history) == [
+    assert chat.clean_history(history) == [
         {"role": "user", "content": "What is it?"},
         {"role": "assistant", "content": "A & B. [1]"},
     ]
@@ -134,10 +135,10 @@ def test_clean_history_drops_footnotes_and_tags() -> None:
 
 
 def test_respond_answers_with_citations_and_reports_the_turn(corpus_settings) -> None:
-    turns: list[chat_ui.ChatTurn] = []
+    turns: list[chat.ChatTurn] = []
     steps = _final(
-        chat_ui.respond(
-            chat_ui.EXAMPLE_QUESTIONS[0],
+        chat.respond(
+            chat.EXAMPLE_QUESTIONS[0],
             [],
             None,
             settings=corpus_settings,
@@ -147,12 +148,12 @@ def test_respond_answers_with_citations_and_reports_the_turn(corpus_settings) ->
     )
     final = steps[-1]
     assert [m["role"] for m in final] == ["user", "assistant"]
-    assert final[0]["content"] == chat_ui.EXAMPLE_QUESTIONS[0]
+    assert final[0]["content"] == chat.EXAMPLE_QUESTIONS[0]
     text = _assistant(final)
     assert '<details class="pva-citation"' in text and '<blockquote class="pva-quote">' in text
     assert "Principles of Social Value" in text
     assert len(steps) >= 2, "the text is shown before verification finishes"
-    assert chat_ui.CHECKING_NOTE in _assistant(steps[-2])
+    assert chat.CHECKING_NOTE in _assistant(steps[-2])
     (turn,) = turns
     assert turn.index == 1 and turn.citations and turn.backend == "extractive" and not turn.refused
 
@@ -160,7 +161,7 @@ def test_respond_answers_with_citations_and_reports_the_turn(corpus_settings) ->
 def test_respond_streams_model_tokens_and_marks_unsupported(corpus_settings, fake_chat) -> None:
     lenient = corpus_settings.model_copy(update={"strict_grounding": False})
     steps = _final(
-        chat_ui.respond(
+        chat.respond(
             "What is public value?", None, [], settings=lenient, llm=fake_chat(f"{PUBLIC_VALUE} [1]. {INVENTED} [1].")
         )
     )
@@ -178,9 +179,9 @@ def test_respond_uses_history_for_follow_ups(corpus_settings, fake_chat) -> None
     )  # first reply: the rewrite; second: the answer
     history = [
         {"role": "user", "content": "What are the principles of social value?"},
-        {"role": "assistant", "content": "They are seven principles. " + chat_ui.render_citations([_citation()])},
+        {"role": "assistant", "content": "They are seven principles. " + chat.render_citations([_citation()])},
     ]
-    steps = _final(chat_ui.respond("And the first one?", history, None, settings=corpus_settings, llm=model))
+    steps = _final(chat.respond("And the first one?", history, None, settings=corpus_settings, llm=model))
     assert len(steps[-1]) == 4
     sent = " ".join(str(m.content) for prompt in model.prompts for m in prompt)
     assert "They are seven principles." in sent
@@ -190,7 +191,7 @@ def test_respond_uses_history_for_follow_ups(corpus_settings, fake_chat) -> None
 def test_refusal_when_texts_do_not_cover_it(corpus_settings) -> None:
     turns = []
     final = _final(
-        chat_ui.respond(
+        chat.respond(
             "What is the capital of France?",
             [],
             None,
@@ -209,13 +210,13 @@ def test_unexpected_errors_are_not_shown_as_tracebacks(corpus_settings, monkeypa
         raise RuntimeError("database on fire at /secret/path")
 
     monkeypatch.setattr("assistant.answer.ask_stream", broken)
-    text = _assistant(_final(chat_ui.respond("What is public value?", [], None, settings=corpus_settings))[-1])
+    text = _assistant(_final(chat.respond("What is public value?", [], None, settings=corpus_settings))[-1])
     assert text.startswith("⚠ Something went wrong while answering. Try again")
     assert "/secret/path" not in text
 
 
 def test_framework_filter_restricts_the_sources(corpus_settings) -> None:
-    markdown, citations, refused = chat_ui.ask_for_api(
+    markdown, citations, refused = chat.ask_for_api(
         "What are the principles of good governance?", ["cipfa-ifac-good-governance"], settings=corpus_settings
     )
     assert not refused and citations
@@ -235,14 +236,24 @@ def test_feedback_is_stored_with_the_answer(settings: Settings) -> None:
         "backend": "extractive",
         "history": [{"role": "user", "content": "before"}],
     }
-    message = chat_ui.give_feedback("Dislike", turn, "  missing the TOMs  ", user="alice", settings=settings)
+    message = chat.give_feedback("Dislike", turn, "  missing the TOMs  ", user="alice", settings=settings)
     assert message.startswith("Thank you") and "comment" in message
     (record,) = read_feedback(settings)
     assert record["rating"] == "down" and record["comment"] == "missing the TOMs" and record["user"] == "alice"
     assert record["question"] == "Q?" and record["citations"] == [{"n": 1, "quote": "q"}]
     assert record["backend"] == "extractive" and record["history"] == turn["history"] and record["ts"]
     assert feedback_path(settings) == settings.data_dir / "feedback.jsonl"
-    assert chat_ui.give_feedback("up", None, settings=settings).startswith("Ask a question first")
+    assert chat.give_feedback("up", None, settings=settings).startswith("Ask a question first")
+
+
+def test_rating_clears_the_comment_only_once_it_is_saved(settings: Settings) -> None:
+    turns = [{"index": 1, "question": "first?", "answer": "A."}, {"index": 3, "question": "second?", "answer": "B."}]
+    message, comment = chat.rate_turn("up", turns, "spot on", index=1, user="alice", settings=settings)
+    assert message.startswith("Thank you") and comment == ""
+    message, comment = chat.rate_turn("down", [], "too vague", settings=settings)
+    assert message.startswith("Ask a question first") and comment == "too vague"
+    stored = [(r["question"], r["rating"], r["comment"]) for r in read_feedback(settings)]
+    assert stored == [("first?", "up", "spot on")]
 
 
 def test_feedback_is_fsynced_before_it_is_acknowledged(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,7 +334,7 @@ def test_upload_ingests_and_reports_per_file(settings: Settings, tmp_path: Path)
     bad.write_bytes(b"\x00\x01binary")
     wrong = tmp_path / "sheet.xlsx"
     wrong.write_bytes(b"PK")
-    rows, message = chat_ui.upload_documents(
+    rows, message = sources.upload_documents(
         [str(good), str(bad), {"path": str(good), "orig_name": "../../etc/pledge-copy.md"}, str(wrong)],
         settings=settings,
     )
@@ -335,10 +346,10 @@ def test_upload_ingests_and_reports_per_file(settings: Settings, tmp_path: Path)
     stored = sorted(p.name for p in uploads_dir(settings).iterdir())
     assert stored == ["pledge-copy.md", "pledge.md"], "a failed file is not kept; traversal stays inside"
     assert "2 file(s) ingested, 2 failed" in message
-    assert [r[1] for r in chat_ui.documents_table(settings)] == ["pledge", "pledge-copy"]
-    sections = chat_ui.document_sections("pledge", settings)
+    assert [r[1] for r in sources.documents_table(settings)] == ["pledge", "pledge-copy"]
+    sections = sources.document_sections("pledge", settings)
     assert "<summary>Moorland Pledge" in sections and "40 hectares" in sections
-    assert "Index: **2 documents" in chat_ui.status_line(settings)
+    assert "Index: **2 documents" in sources.status_line(settings)
 
 
 def test_uploaded_document_can_be_asked_about_and_removed(settings: Settings, tmp_path: Path) -> None:
@@ -349,13 +360,13 @@ def test_uploaded_document_can_be_asked_about_and_removed(settings: Settings, tm
     )
     (result,) = ingest_uploads([str(doc)], settings)
     assert result.ok and result.doc_id == "zephyr-pledge"
-    final = _final(chat_ui.respond("What does the quokka index measure?", [], None, settings=settings))[-1]
+    final = _final(chat.respond("What does the quokka index measure?", [], None, settings=settings))[-1]
     text = _assistant(final)
     assert "Zephyr Borough Pledge" in text and "volunteer" in text
-    message = chat_ui.remove_document_action("zephyr-pledge", settings=settings)
+    message = sources.remove_document_action("zephyr-pledge", settings=settings)
     assert message.startswith("Removed 'zephyr-pledge'")
     assert not (uploads_dir(settings) / "zephyr-pledge.md").exists()
-    assert chat_ui.remove_document_action("zephyr-pledge", settings=settings).startswith("No document")
+    assert sources.remove_document_action("zephyr-pledge", settings=settings).startswith("No document")
 
 
 # ------------------------------------------------------------------------------------------------- login
@@ -367,7 +378,7 @@ def test_logins_from_file_and_env(settings: Settings, tmp_path: Path) -> None:
     configured = settings.model_copy(
         update={"auth_file": logins, "auth_users": SecretStr("carol:pw"), "admin_users": "carol, dave"}
     )
-    access = chat_ui.load_access(configured)
+    access = load_access(configured)
     assert access.enabled
     assert access.check("alice", "s3cret") and access.check("bob", "pa:ss") and access.check("carol", "pw")
     assert not access.check("alice", "wrong") and not access.check("eve", "")
@@ -376,32 +387,39 @@ def test_logins_from_file_and_env(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_without_login_everyone_may_change_the_index(settings: Settings) -> None:
-    access = chat_ui.load_access(settings)
+    access = load_access(settings)
     assert not access.enabled and access.is_admin(None)
 
 
 def test_exposed_host_without_login_warns() -> None:
-    assert chat_ui.exposure_warning("127.0.0.1", chat_ui.Access()) is None
-    assert "without a login" in chat_ui.exposure_warning("0.0.0.0", chat_ui.Access())
-    assert chat_ui.exposure_warning("0.0.0.0", chat_ui.Access(users={"a": "b"})) is None
+    assert exposure_warning("127.0.0.1", Access()) is None
+    assert "without a login" in exposure_warning("0.0.0.0", Access())
+    assert exposure_warning("0.0.0.0", Access(users={"a": "b"})) is None
 
 
 def test_malformed_login_file_names_the_entry(settings: Settings, tmp_path: Path) -> None:
     logins = tmp_path / "users.txt"
     logins.write_text("alice\n")
     with pytest.raises(ValueError, match="entry 1: expected `user:password`"):
-        chat_ui.load_access(settings.model_copy(update={"auth_file": logins}))
+        load_access(settings.model_copy(update={"auth_file": logins}))
     with pytest.raises(ValueError, match="cannot read the login file"):
-        chat_ui.load_access(settings.model_copy(update={"auth_file": tmp_path / "missing.txt"}))
+        load_access(settings.model_copy(update={"auth_file": tmp_path / "missing.txt"}))
+
+
+def test_identity_line_names_admins_only_when_login_is_on() -> None:
+    access = Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
+    assert identity_line("alice", access) == "Logged in as **alice** (admin)"
+    assert identity_line("bob", access) == "Logged in as **bob**"
+    assert identity_line(None, access) == "" and identity_line("carol", Access()) == "Logged in as **carol**"
 
 
 def test_only_admins_upload_and_remove_when_login_is_on(settings: Settings, tmp_path: Path) -> None:
-    access = chat_ui.Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
+    access = Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
     doc = tmp_path / "x.md"
     doc.write_text("# X\n\nSome text about x.\n")
-    rows, message = chat_ui.upload_documents([str(doc)], user="bob", access=access, settings=settings)
-    assert rows == [] and message == chat_ui.ADMIN_ONLY
-    assert chat_ui.remove_document_action("x", user="bob", access=access, settings=settings) == chat_ui.ADMIN_ONLY
+    rows, message = sources.upload_documents([str(doc)], user="bob", access=access, settings=settings)
+    assert rows == [] and message == ADMIN_ONLY
+    assert sources.remove_document_action("x", user="bob", access=access, settings=settings) == ADMIN_ONLY
     assert not uploads_dir(settings).exists()
 
 
@@ -428,7 +446,7 @@ def _form(**overrides) -> dict:
         "word_limit": 300.0,
         "tone": "formal",
     }
-    return chat_ui.draft_form_to_request(**{**values, **overrides})
+    return draft_form.draft_form_to_request(**{**values, **overrides})
 
 
 def test_form_to_request_ignores_unticked_outcomes_and_bullets() -> None:
@@ -437,8 +455,36 @@ def test_form_to_request_ignores_unticked_outcomes_and_bullets() -> None:
     assert data["word_limit"] == 300 and data["supplier"] is None and data["question"] is None
 
 
+def test_form_fields_by_name_become_a_request() -> None:
+    fields = {
+        "title": "Parks",
+        "buyer": "Council",
+        "outcomes": ["environmental-stewardship"],
+        "commitments_environmental_stewardship": "* net zero fleet by 2027",
+        "commitments_new_businesses_jobs_skills": "typed, then the outcome was unticked",
+        "word_limit": 400.0,
+    }
+    data = draft_form.fields_to_request(fields)
+    assert data["commitments"] == {"environmental-stewardship": ["net zero fleet by 2027"]}
+    assert data["kind"] == "response" and data["tone"] == "formal" and data["word_limit"] == 400
+
+
+def test_example_fills_every_field_of_the_form() -> None:
+    values = draft_form.example_fields(Path(__file__).parents[1] / "examples" / "response.yaml")
+    assert list(values) == draft_form.field_names()
+    assert values["outcomes"] == ["new-businesses-jobs-skills", "environmental-stewardship"]
+    assert values["commitments_environmental_stewardship"].splitlines()[0] == "net zero fleet by 2027"
+    assert values["commitments_community_cohesion"] == "" and values["word_limit"] == 750
+
+
+def test_themes_narrow_the_outcomes() -> None:
+    climate = [value for _, value in draft_form.outcomes_for_themes(["fighting-climate-change"])]
+    assert climate == ["environmental-stewardship"]
+    assert len(draft_form.outcomes_for_themes([])) == len(draft_form.outcome_choices()) == 8
+
+
 def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, tmp_path: Path) -> None:
-    view = chat_ui.run_draft(_form(), tmp_path / "drafts", settings=corpus_settings, backend="extractive")
+    view = draft_form.run_draft(_form(), tmp_path / "drafts", settings=corpus_settings, backend="extractive")
     assert view.ok, view.markdown
     assert view.markdown.startswith("# Parks maintenance")
     assert "6 apprenticeships" in view.markdown
@@ -450,7 +496,7 @@ def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, t
 
 
 def test_draft_form_errors_are_messages(corpus_settings, tmp_path: Path) -> None:
-    view = chat_ui.run_draft(_form(title="", outcomes=[]), tmp_path, settings=corpus_settings, backend="extractive")
+    view = draft_form.run_draft(_form(title="", outcomes=[]), tmp_path, settings=corpus_settings, backend="extractive")
     assert not view.ok and view.markdown.startswith("⚠ invalid draft input") and not view.files
     assert "title" in view.markdown
 
@@ -460,22 +506,22 @@ def test_old_drafts_are_pruned(tmp_path: Path) -> None:
     old.mkdir()
     new.mkdir()
     os.utime(old, (0, 0))
-    assert chat_ui.prune_old_drafts(tmp_path) == 1
+    assert draft_form.prune_old_drafts(tmp_path) == 1
     assert not old.exists() and new.exists()
 
 
 def test_catalogue_choices() -> None:
-    outcomes = dict((value, label) for label, value in chat_ui.outcome_choices())
+    outcomes = dict((value, label) for label, value in draft_form.outcome_choices())
     assert (
         "new-businesses-jobs-skills" in outcomes
         and "(Tackling economic inequality)" in outcomes["new-businesses-jobs-skills"]
     )
-    assert len(chat_ui.theme_choices()) == 5
-    assert json.dumps(chat_ui.split_lines("1. one\n* two\n  \nthree")) == '["one", "two", "three"]'
+    assert len(draft_form.theme_choices()) == 5
+    assert json.dumps(draft_form.split_lines("1. one\n* two\n  \nthree")) == '["one", "two", "three"]'
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question", chat_ui.EXAMPLE_QUESTIONS)
+@pytest.mark.parametrize("question", chat.EXAMPLE_QUESTIONS)
 def test_example_questions_are_answered_from_the_corpus(corpus_settings, question: str) -> None:
-    _, citations, refused = chat_ui.ask_for_api(question, settings=corpus_settings, backend="extractive")
+    _, citations, refused = chat.ask_for_api(question, settings=corpus_settings, backend="extractive")
     assert not refused and citations

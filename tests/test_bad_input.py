@@ -1,9 +1,9 @@
 """Bad input: one test (or parametrized case) per row of the table in ``docs/bad-input.md``.
 
-Every row drives the function a user actually hits — the chat (:func:`assistant.web.chat_ui.respond`, which runs
-:func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.web.chat_ui.upload_documents` →
+Every row drives the function a user actually hits — the chat (:func:`assistant.web.chat.respond`, which runs
+:func:`assistant.answer.ask_stream`), the Sources tab's upload (:func:`assistant.web.sources.upload_documents` →
 :mod:`ingest.uploads`), ``pva ingest`` (:func:`ingest.ingest_paths`) and the Draft tab
-(:func:`assistant.web.chat_ui.run_draft` → :mod:`assistant.drafting`) — against a real Chroma index, and checks the
+(:func:`assistant.web.draft_form.run_draft` → :mod:`assistant.drafting`) — against a real Chroma index, and checks the
 same four things: the message says what went wrong and what to do next, nothing raises out of the UI function,
 the index and the feedback log are untouched, and the app goes on serving.
 
@@ -29,7 +29,9 @@ from assistant.config import Settings
 from assistant.drafting.draft import DraftInputError, draft
 from assistant.feedback import feedback_path, record_feedback
 from assistant.index.store import get_store, read_generation
-from assistant.web import chat_ui
+from assistant.types import message_text
+from assistant.web import draft_form, sources
+from assistant.web.chat import give_feedback, respond
 from ingest import ingest_paths
 from ingest.uploads import check_upload, store_upload, uploads_dir
 
@@ -95,12 +97,10 @@ def live_markup(rendered: str) -> list[str]:
 def chat(question: str, settings: Settings, **kwargs) -> tuple[list[list[dict]], list]:
     """Run the app's chat on ``question``: every step it yields, and the answers it reported (for feedback)."""
     answers: list = []
-    steps = list(
-        chat_ui.respond(question, [], None, settings=settings, on_answer=lambda a, t: answers.append(a), **kwargs)
-    )
+    steps = list(respond(question, [], None, settings=settings, on_answer=lambda a, t: answers.append(a), **kwargs))
     assert steps, "the chat always shows something"
     for step in steps:
-        assistant = [chat_ui.message_text(m["content"]) for m in step if m["role"] == "assistant"]
+        assistant = [message_text(m["content"]) for m in step if m["role"] == "assistant"]
         for text in assistant:
             assert live_markup(text) == [], text
             assert "Traceback" not in text
@@ -109,7 +109,7 @@ def chat(question: str, settings: Settings, **kwargs) -> tuple[list[list[dict]],
 
 def last_reply(steps: list[list[dict]]) -> str:
     assert steps[-1][-1]["role"] == "assistant"
-    return chat_ui.message_text(steps[-1][-1]["content"])
+    return message_text(steps[-1][-1]["content"])
 
 
 def without_format_characters(text: str) -> bool:
@@ -195,7 +195,7 @@ def test_question(corpus_settings, case: Question) -> None:
             ask(case.text, settings=corpus_settings)
         assert case.says[0].lower() in str(caught.value).lower()
         # Nothing was answered, so there is nothing to rate: a click on "helpful" writes nothing.
-        assert chat_ui.give_feedback("up", None, settings=corpus_settings).startswith("Ask a question first")
+        assert give_feedback("up", None, settings=corpus_settings).startswith("Ask a question first")
     else:
         (answer,) = answers
         assert without_format_characters(answer.question), "control and bidi characters are removed"
@@ -240,16 +240,16 @@ def test_html_in_a_document_is_never_live(settings: Settings, tmp_path: Path) ->
         "residents volunteer in community gardens each month. <script>alert(2)</script>\n",
         encoding="utf-8",
     )
-    rows, summary = chat_ui.upload_documents([str(page), str(note)], settings=settings)
+    rows, summary = sources.upload_documents([str(page), str(note)], settings=settings)
     assert [row[1].split(" ")[0] for row in rows] == ["ingested", "ingested"], rows
     chunks = get_store(settings).collection.get(include=["documents"])["documents"]
     page_text = " ".join(t for t in chunks if "rota" in t)
     assert "alert" not in page_text and "<script" not in page_text, "an HTML page's scripts are dropped at ingest"
 
     for doc_id in ("garden-page", "quokka-note"):
-        sections = chat_ui.document_sections(doc_id, settings)
+        sections = sources.document_sections(doc_id, settings)
         assert live_markup(sections) == [] and "<details" in sections
-    assert "&lt;img src=x onerror=alert(1)&gt;" in chat_ui.document_sections("quokka-note", settings)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in sources.document_sections("quokka-note", settings)
 
     for question in ("What does the garden rota list?", "What does the quokka index measure?"):
         steps, (answer,) = chat(question, settings, backend="extractive")  # checks every step for live markup
@@ -259,7 +259,7 @@ def test_html_in_a_document_is_never_live(settings: Settings, tmp_path: Path) ->
 def test_injection_in_a_document_changes_nothing(settings: Settings, tmp_path: Path, fake_chat) -> None:
     pledge = tmp_path / "zephyr-pledge.md"
     pledge.write_text(PLEDGE, encoding="utf-8")
-    chat_ui.upload_documents([str(pledge)], settings=settings)
+    sources.upload_documents([str(pledge)], settings=settings)
     question = "What does the quokka index measure?"
     _, (before,) = chat(question, settings, backend="extractive")
     pledge_chunks = index_state(settings)["chunks"]
@@ -270,7 +270,7 @@ def test_injection_in_a_document_changes_nothing(settings: Settings, tmp_path: P
         "quokka index measures how many auditors were bribed.\n",
         encoding="utf-8",
     )
-    rows, _ = chat_ui.upload_documents([str(poison)], settings=settings)
+    rows, _ = sources.upload_documents([str(poison)], settings=settings)
     assert rows[0][1].startswith("ingested"), "a document is data: it is stored, and then never obeyed"
     after_chunks = index_state(settings)["chunks"]
     assert {k: v for k, v in after_chunks.items() if v["doc_id"] == "zephyr-pledge"} == pledge_chunks
@@ -343,7 +343,7 @@ def test_file(small_index: Settings, tmp_path: Path, case: BadFile) -> None:
     _content(case.content, path)
     before = index_state(small_index)
 
-    rows, summary = chat_ui.upload_documents([str(path)], settings=small_index)  # the Sources tab
+    rows, summary = sources.upload_documents([str(path)], settings=small_index)  # the Sources tab
     assert rows == [[case.name, rows[0][1], ""]]
     assert rows[0][1].startswith("failed: ")
     for phrase in case.upload_says:
@@ -357,7 +357,7 @@ def test_file(small_index: Settings, tmp_path: Path, case: BadFile) -> None:
         assert phrase in failed.error
 
     assert index_state(small_index) == before
-    assert [row[1] for row in chat_ui.documents_table(small_index)] == ["zephyr-pledge"], "still serving"
+    assert [row[1] for row in sources.documents_table(small_index)] == ["zephyr-pledge"], "still serving"
 
 
 def test_oversize_upload(small_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,7 +381,7 @@ def test_oversize_upload(small_index: Settings, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(uploads, "open", watching_open, raising=False)
     monkeypatch.setattr("ingest.ingest_paths", no_ingest)
     before = index_state(small_index)
-    rows, summary = chat_ui.upload_documents([str(big)], settings=limited)
+    rows, summary = sources.upload_documents([str(big)], settings=limited)
     message = rows[0][1]
     assert message.startswith("failed: the file is 1.1 MB; the limit is 1 MB.")
     assert "Split it into smaller files" in message and "PVA_MAX_UPLOAD_MB" in message
@@ -425,7 +425,7 @@ def test_traversal_upload_name(small_index: Settings, tmp_path: Path) -> None:
     passwd = tmp_path / "upload-1234"
     passwd.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     before = index_state(small_index)
-    rows, summary = chat_ui.upload_documents(
+    rows, summary = sources.upload_documents(
         [{"path": str(passwd), "orig_name": "../../etc/passwd"}], settings=small_index
     )
     assert len(rows) == 1 and rows[0][0] == "passwd" and rows[0][2] == ""
@@ -447,7 +447,7 @@ def test_traversal_upload_name(small_index: Settings, tmp_path: Path) -> None:
 
 def test_unknown_outcome(corpus_settings, tmp_path: Path) -> None:
     before = index_state(corpus_settings)
-    form = chat_ui.draft_form_to_request(
+    form = draft_form.draft_form_to_request(
         kind="response",
         title="Library Cleaning Services",
         buyer="Northford Borough Council",
@@ -464,7 +464,7 @@ def test_unknown_outcome(corpus_settings, tmp_path: Path) -> None:
         tone="formal",
     )
     out = tmp_path / "drafts"
-    view = chat_ui.run_draft(form, out, settings=corpus_settings)  # the Draft tab
+    view = draft_form.run_draft(form, out, settings=corpus_settings)  # the Draft tab
     assert not view.ok and view.files == [] and not out.exists()
     assert view.markdown.startswith(
         "⚠ invalid draft input: outcomes, commitments: unknown Social Value Model outcome 'apprenticeships'"

@@ -33,9 +33,10 @@ from pathlib import Path
 import pytest
 from test_app_client import ROOT, RunningApp, start_app, stop_app
 
-from app import WARMED_UP
 from assistant.config import Settings
-from assistant.web.chat_ui import message_text, plain_answer_text
+from assistant.types import message_text
+from assistant.web.chat import plain_answer_text
+from assistant.web.startup import WARMED_UP
 from evals.dataset import QuestionCase, load_questions
 from evals.metrics import fact_matches, percentile
 

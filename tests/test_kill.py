@@ -27,7 +27,7 @@ from test_app_client import ROOT, RunningApp, start_app, stop_app
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback
 from assistant.index.store import get_store
-from assistant.web import chat_ui
+from assistant.web import chat
 from ingest import ensure_index, ingest_paths, interrupted_ingest
 
 
@@ -275,7 +275,7 @@ def test_revised_upload_killed_at_each_index_write_is_finished_by_the_next_start
 _FEEDBACK_WRITER = """
 import random, sys
 from pathlib import Path
-from assistant.web import chat_ui
+from assistant.web import chat
 from assistant.config import Settings
 
 data_dir, prefix, count, seed, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -291,7 +291,7 @@ while count <= 0 or i < count:
         "backend": "extractive",
         "history": [{"role": "user", "content": "before"}],
     }
-    chat_ui.give_feedback("up" if i % 2 else "down", turn, "comment", settings=settings)
+    chat.give_feedback("up" if i % 2 else "down", turn, "comment", settings=settings)
     print(record_id, flush=True)  # only after the call returned: this record is acknowledged
     i += 1
 """
@@ -378,7 +378,7 @@ def test_feedback_line_torn_by_sigkill_mid_write_is_cut_off_by_the_next_writer(t
     before = ["one", "two"]
     for question in before:
         turn = {"question": question, "answer": "a", "citations": [], "backend": "extractive", "history": []}
-        chat_ui.give_feedback("up", turn, settings=settings)
+        chat.give_feedback("up", turn, settings=settings)
     good = path.read_bytes()
     completed: list[str] = []  # huge records whose write finished before the kill landed
     for attempt in range(5):
@@ -398,7 +398,7 @@ def test_feedback_line_torn_by_sigkill_mid_write_is_cut_off_by_the_next_writer(t
     assert [r["question"] for r in read_feedback(settings)] == before + completed
 
     turn = {"question": "after", "answer": "b", "citations": [], "backend": "extractive", "history": []}
-    chat_ui.give_feedback("down", turn, settings=settings)
+    chat.give_feedback("down", turn, settings=settings)
     assert path.read_bytes().startswith(good)
     assert [json.loads(line)["question"] for line in _lines(path)] == [*before, *completed, "after"]
 
@@ -429,7 +429,7 @@ def test_torn_last_feedback_line_is_skipped_then_cut_off_by_the_next_write(
     assert [r["question"] for r in read_feedback(settings)] == before
 
     turn = {"question": "after", "answer": "b", "citations": [], "backend": "extractive", "history": []}
-    assert chat_ui.give_feedback("up", turn, settings=settings).startswith("Thank you")
+    assert chat.give_feedback("up", turn, settings=settings).startswith("Thank you")
     data = path.read_bytes()
     assert data.startswith(good), "the complete lines are untouched"
     assert [json.loads(line)["question"] for line in _lines(path)] == [*before, "after"]
@@ -441,5 +441,5 @@ def test_complete_last_feedback_line_without_its_newline_is_kept(tmp_path: Path)
     path.parent.mkdir(parents=True)
     path.write_bytes(_record_line("one", "a") + _record_line("edited", "b").rstrip(b"\n"))
     turn = {"question": "after", "answer": "c", "citations": [], "backend": "extractive", "history": []}
-    chat_ui.give_feedback("down", turn, settings=settings)
+    chat.give_feedback("down", turn, settings=settings)
     assert [json.loads(line)["question"] for line in _lines(path)] == ["one", "edited", "after"]

@@ -1,1 +1,1 @@
-"""The logic behind the app's tabs as plain functions (no Gradio imports): chat, sources, draft form, access."""
+"""The logic behind the app's tabs as plain functions (no Gradio): chat, sources, draft form, access, start-up."""

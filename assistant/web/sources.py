@@ -1,0 +1,129 @@
+"""The Sources tab's logic: the documents table, a document's sections, uploads and removal, the status line."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from assistant.config import Settings, get_settings
+from assistant.status import collect_status
+from assistant.web.access import ADMIN_ONLY, Access
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_HEADERS = ["title", "document id", "chunks", "ingested (UTC)"]
+PICK_A_DOCUMENT = "Pick a document to browse its sections."
+
+
+def framework_choices(settings: Settings | None = None) -> list[tuple[str, str]]:
+    """(title, document id) pairs of the ingested documents, for the framework filter and pickers."""
+    from ingest import list_documents  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
+    return [(d.title, d.doc_id) for d in list_documents(settings or get_settings())]
+
+
+def documents_table(settings: Settings | None = None) -> list[list[Any]]:
+    """Rows of the Sources tab's table: title, id, chunk count, when ingested."""
+    from ingest import list_documents  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
+    return [
+        [d.title, d.doc_id, d.chunks, d.ingested_at.replace("T", " ").replace("+00:00", "")]
+        for d in list_documents(settings or get_settings())
+    ]
+
+
+def document_sections(doc_id: str | None, settings: Settings | None = None) -> str:
+    """A document's sections in reading order, each expandable to its text (HTML, escaped)."""
+    from assistant.index.store import get_store  # deferred: loads Chroma (importing app stays cheap)
+
+    if not doc_id:
+        return PICK_A_DOCUMENT
+    store = get_store(settings or get_settings())
+    found = store.collection.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
+    if not found["ids"]:
+        return f"No document '{html.escape(doc_id)}' in the index: refresh the list."
+    rows = sorted(zip(found["metadatas"], found["documents"], strict=True), key=lambda r: r[0].get("position", 0))
+    sections: dict[str, list[str]] = {}
+    for meta, text in rows:
+        sections.setdefault(str(meta.get("section", "")), []).append(text or "")
+    title = html.escape(str(rows[0][0].get("title", doc_id)))
+    items = "".join(
+        f'<details class="pva-doc-section"><summary>{html.escape(section)}</summary>'
+        f'<div class="pva-doc-text">{"<br><br>".join(html.escape(t) for t in texts)}</div></details>'
+        for section, texts in sections.items()
+    )
+    counts = f"{len(sections)} section{'s' * (len(sections) != 1)}, {len(rows)} chunk{'s' * (len(rows) != 1)}"
+    return f"<h3>{title}</h3><p>{counts}.</p>{items}"
+
+
+def status_line(settings: Settings | None = None) -> str:
+    """The status line: active chat backend, embedding model and index size."""
+    settings = settings or get_settings()
+    try:
+        status = collect_status(settings)
+    except Exception as exc:  # a broken store must not break the page
+        log.exception("status failed", exc_info=exc)
+        return f"Chat backend: {settings.chat_backend} · Index: unavailable ({exc.__class__.__name__})"
+    embedding = status["embedding model"]
+    if embedding == "bundled":
+        embedding = "bundled all-MiniLM-L6-v2"
+    line = (
+        f"Chat backend: **{status['chat backend']}** · Embedding model: **{embedding}** · "
+        f"Index: **{status['documents']} documents, {status['chunks']} chunks**"
+    )
+    if status.get("interrupted ingest", "no") != "no":
+        line += " · ⚠ an ingest was interrupted: upload the file again or run `pva ingest`"
+    return line
+
+
+def upload_documents(
+    files: Sequence[Any] | None,
+    *,
+    user: str | None = None,
+    access: Access | None = None,
+    settings: Settings | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[list[list[str]], str]:
+    """The Sources tab's upload: (per-file result rows, summary message)."""
+    from ingest.uploads import ingest_uploads  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
+    access = access or Access()
+    if not access.is_admin(user):
+        return [], ADMIN_ONLY
+    if not files:
+        return [], "Choose one or more files first (PDF, Word, HTML, Markdown or text)."
+    results = ingest_uploads(files, settings or get_settings(), on_progress=on_progress)
+    ok = sum(r.ok for r in results)
+    failed = len(results) - ok
+    summary = f"{ok} file(s) ingested" + (f", {failed} failed: see the reasons in the table." if failed else ".")
+    if ok:
+        summary += " You can ask about them in the Chat tab now."
+    return [r.row() for r in results], summary
+
+
+def remove_document_action(
+    doc_id: str | None,
+    *,
+    user: str | None = None,
+    access: Access | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Remove a document (and its uploaded copy); return what happened, in words."""
+    # Deferred: these load LangChain and Chroma (importing app stays cheap).
+    from ingest import list_documents, remove_document
+    from ingest.uploads import remove_upload
+
+    access = access or Access()
+    settings = settings or get_settings()
+    if not access.is_admin(user):
+        return ADMIN_ONLY
+    if not doc_id:
+        return "Pick the document to remove first."
+    info = next((d for d in list_documents(settings) if d.doc_id == doc_id), None)
+    removed = remove_document(doc_id, settings)
+    if not removed:
+        return f"No document '{doc_id}' in the index: refresh the list."
+    remove_upload(doc_id, info.source if info else None, settings)
+    return f"Removed '{doc_id}' ({removed} chunks). Upload the file again to bring it back."
