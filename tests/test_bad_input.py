@@ -413,7 +413,7 @@ def test_upload_that_grows_past_the_limit_while_copied(
     monkeypatch.setattr(uploads, "check_upload", check_then_grow)
     monkeypatch.setattr("ingest.ingest_paths", no_ingest)
     before = index_state(small_index)
-    rows, summary = chat_ui.upload_documents([str(growing)], settings=limited)
+    rows, summary = sources.upload_documents([str(growing)], settings=limited)
     assert growing.stat().st_size > 1024 * 1024
     assert rows[0][1].startswith("failed: the file is larger than the 1 MB limit (PVA_MAX_UPLOAD_MB)"), rows
     assert "1 failed" in summary
