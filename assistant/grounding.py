@@ -352,10 +352,15 @@ def get_checker(settings: Settings) -> GroundingChecker:
     return _build_checker(spec, threshold, key)
 
 
+def meets_threshold(score: float, threshold: float) -> bool:
+    """Whether a support score counts as supported: at or above the threshold (NaN never does)."""
+    return not math.isnan(score) and score >= threshold
+
+
 def is_supported(checker: GroundingChecker, sentence: str, passages: Sequence[str]) -> tuple[bool, float]:
     """Whether ``passages`` support ``sentence`` by the checker's threshold, and the score behind it."""
     score = checker.score(sentence, passages)
-    return (not math.isnan(score) and score >= checker.threshold), score
+    return meets_threshold(score, checker.threshold), score
 
 
 # ----------------------------------------------------------------------------------------------------------

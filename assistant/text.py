@@ -75,8 +75,14 @@ def strip_list_marker(line: str) -> str:
 
 
 def plain_lines(text: str) -> str:
-    """``text`` with each line's list-item marker or heading marks removed, so a quote can run across items."""
-    return "\n".join(strip_list_marker(HEADING_MARKER.sub("", line, count=1)) for line in text.splitlines())
+    """``text`` with each line's heading marks or else its list-item marker removed (a quote may span items).
+
+    A heading keeps its own numbering: ``## 1. Policy advice`` becomes ``1. Policy advice``.
+    """
+    lines = text.splitlines()
+    return "\n".join(
+        HEADING_MARKER.sub("", line) if HEADING_MARKER.match(line) else strip_list_marker(line) for line in lines
+    )
 
 
 def passage_text(section: str, text: str) -> str:
