@@ -51,12 +51,12 @@ _CITATION_AND_SPACE = re.compile(rf"\s*{CITATION.pattern}")
 
 
 def citation_numbers(text: str) -> list[int]:
-    """Every source number cited in ``text``, in order and without repeats; a range ``[1–3]`` gives 1, 2, 3."""
+    """Every source number cited in ``text``, in order and without repeats; ``[1–3]`` (or ``[3–1]``) gives 1, 2, 3."""
     found: list[int] = []
     for inside in CITATION.findall(text):
         for part in re.split(r"\s*[,;]\s*", inside):
             span = _RANGE.fullmatch(part)
-            first, last = (int(span[1]), int(span[2])) if span else (int(part), int(part))
+            first, last = sorted((int(span[1]), int(span[2]))) if span else (int(part), int(part))
             for number in range(first, min(last, first + 50) + 1):
                 if number not in found:
                     found.append(number)
