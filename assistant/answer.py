@@ -17,7 +17,6 @@ The sources go into the prompt as quoted data; instructions inside them, or in t
 
 from __future__ import annotations
 
-import re
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -29,10 +28,11 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings, get_settings
 from assistant.extractive import extractive_answer
-from assistant.grounding import best_quote, get_checker, split_sentences, strip_citations
+from assistant.grounding import best_quote, get_checker, meets_threshold
 from assistant.models.embeddings import get_embeddings
 from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
 from assistant.retrieval import rewrite_followup, search
+from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck
 
 NOT_COVERED = "NOT_COVERED"
@@ -57,9 +57,6 @@ Question: {question}
 Answer (every sentence ends with its source number in square brackets):"""
 
 PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
-
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 class InvalidQuestionError(ValueError):
@@ -246,20 +243,8 @@ def ask(question: str, history: Sequence[dict] | None = None, **kwargs) -> Answe
 
 
 def _markers(sentence: str, n_sources: int) -> list[int]:
-    """Citation numbers in ``sentence`` that name a real source, in order, without repeats."""
-    found: list[int] = []
-    for group in _CITATION.findall(sentence):
-        for number in re.split(r"\s*[,;]\s*", group):
-            n = int(number)
-            if 1 <= n <= n_sources and n not in found:
-                found.append(n)
-    return found
-
-
-def passage_text(section: str, text: str) -> str:
-    """A chunk as the verifier reads it: with its heading path, since "Wellbeing: Improve community cohesion" is
-    supported by the heading and the item together."""
-    return f"{section}\n\n{text}"
+    """Citation numbers in ``sentence`` that name a real source, in order, without repeats (ranges read in full)."""
+    return [n for n in citation_numbers(sentence) if 1 <= n <= n_sources]
 
 
 WARM_UP_CHUNKS = 64
@@ -312,13 +297,10 @@ def verify(raw: str, chunks: Sequence[RetrievedChunk], settings: Settings) -> li
         else:
             scored = [(checker.score(claim, [passage]), n) for n, passage in enumerate(passages, 1)]
             score, best = max(scored) if scored else (0.0, 0)
-            cited = [best] if best and score >= checker.threshold else []
+            cited = [best] if best and meets_threshold(score, checker.threshold) else []
+        supported = bool(cited) and meets_threshold(score, checker.threshold)
         text = f"- {claim}" if is_item else claim
-        out.append(
-            SentenceCheck(
-                text=text, citations=cited, supported=bool(cited) and score >= checker.threshold, score=round(score, 3)
-            )
-        )
+        out.append(SentenceCheck(text=text, citations=cited, supported=supported, score=round(score, 3)))
     return out
 
 
@@ -326,7 +308,7 @@ def _with_item_flags(raw: str) -> list[tuple[str, bool]]:
     """Sentences of ``raw`` with whether each came from a list item (so lists are rendered as lists)."""
     out: list[tuple[str, bool]] = []
     for line in raw.splitlines() or [raw]:
-        is_item = bool(_ITEM.match(line))
+        is_item = bool(LIST_MARKER.match(line))
         out.extend((sentence, is_item) for sentence in split_sentences(line))
     return out
 

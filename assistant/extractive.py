@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.grounding import content_words
 from assistant.models.embeddings import get_embeddings, vector_cache
+from assistant.text import LIST_MARKER, content_words, split_sentences, strip_list_marker
 from assistant.types import RetrievedChunk
 
 MAX_SENTENCES = 4
@@ -37,9 +37,6 @@ _LABEL = re.compile(
 )
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
 _ORDINALS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"(])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Sir.", "No.", "vs.")
 
 
 @dataclass(frozen=True)
@@ -64,19 +61,12 @@ def units(chunk_text: str, source: int) -> list[Unit]:
             # A sub-heading kept inside a chunk (a theme, a question group) introduces the list below it.
             out.append(Unit(source, len(out), line.lstrip("#").strip(), True, heading=True))
             continue
-        if re.match(r"^([-*•]|\d+[.)])\s+", line):
-            out.append(Unit(source, len(out), re.sub(r"^([-*•]|\d+[.)])\s+", "", line), True))
+        if LIST_MARKER.match(line):
+            out.append(Unit(source, len(out), strip_list_marker(line), True))
             continue
-        for sentence in _split(line):
+        for sentence in split_sentences(line):
             out.append(Unit(source, len(out), sentence, False))
     return out
-
-
-def _split(paragraph: str) -> list[str]:
-    protected = paragraph
-    for abbr in _ABBREVIATIONS:
-        protected = protected.replace(abbr, abbr.replace(".", "\x00"))
-    return [s.replace("\x00", ".").strip() for s in _SENTENCE_END.split(protected) if s.strip()]
 
 
 def extractive_answer(question: str, chunks: list[RetrievedChunk], settings: Settings) -> str:

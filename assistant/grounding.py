@@ -41,6 +41,9 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.models.embeddings import vector_cache
+from assistant.text import Token, Unit, strip_citations, tokens, units, word_set
+from assistant.text import content_words as content_words  # re-exported: callers still import these from here
+from assistant.text import split_sentences as split_sentences
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -72,282 +75,19 @@ _BINDING_AFTER_SENTENCE = 2  # content words after an identifier in the claim, c
 _BINDING_AFTER_PASSAGE = 3  # … the words after the same identifier in the passage (see _misbound)
 
 # ----------------------------------------------------------------------------------------------------------
-# Sentence splitting
+# Numbers, identifiers and negation
 # ----------------------------------------------------------------------------------------------------------
 
-_CITATION = re.compile(r"\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+•‣▪]|\d{1,3}[.)])\s+")
-_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s")
-_RULE_LINE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*\|?\s*:?-{3,}")
-# A candidate boundary: terminal punctuation, closing quotes/brackets, citation markers, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s+\S)")
-_ABBREVIATION_WORDS = (
-    "e.g i.e eg ie cf vs viz al approx est mr mrs ms dr prof sir st no nos fig figs vol pp ed eds dept govt "
-    "jan feb mar apr jun jul aug sep sept oct nov dec para paras art arts sec ch"
-)
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
-"""Words after which a full stop does not end a sentence."""
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """One sentence or list-item sentence of a text, with where it sits (for windows and exact quotes)."""
-
-    text: str
-    start: int
-    end: int
-    group: int
-    """Units in the same group (one paragraph, or one run of list items) may be joined into a window."""
-    heading: str = ""
-    """The sub-heading the unit sits under, in a passage ("Tackling economic inequality"); empty otherwise."""
-
-
-def _blocks(text: str) -> list[tuple[int, int, str]]:
-    """Cut text into blocks: (start, end, kind), kind ``para``, ``item`` (list item) or ``heading``.
-
-    Horizontal rules are dropped. A list item's continuation lines (no marker, no blank line) stay with the
-    item, as in Markdown. A heading's span excludes its ``#`` marks.
-    """
-    blocks: list[tuple[int, int, str]] = []
-    current: list[Any] | None = None  # [start, end, kind]
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        line_start, line_end = offset, offset + len(line.rstrip("\r\n"))
-        offset += len(line)
-        heading = _HEADING_LINE.match(line)
-        if not line.strip() or heading or _RULE_LINE.match(line):
-            if current:
-                blocks.append((current[0], current[1], current[2]))
-            current = None
-            if heading:
-                title = line.rstrip("\r\n").rstrip("# \t")
-                if title[heading.end() :].strip():
-                    blocks.append((line_start + heading.end(), line_start + len(title), "heading"))
-            continue
-        marker = _LIST_MARKER.match(line)
-        if marker:
-            if current:
-                blocks.append((current[0], current[1], current[2]))
-            current = [line_start + marker.end(), line_end, "item"]
-        elif current is None:
-            current = [line_start + len(line) - len(line.lstrip()), line_end, "para"]
-        else:
-            current[1] = line_end
-    if current:
-        blocks.append((current[0], current[1], current[2]))
-    return blocks
-
-
-def _is_boundary(block: str, start: int, dot: int, after: int) -> bool:
-    """Whether the punctuation at ``block[dot]`` ends the sentence begun at ``start``; the next starts at ``after``."""
-    following = block[after:].lstrip()
-    if not following or following[0].islower():
-        return False
-    if block[dot] != ".":
-        return True  # ? ! … always end a sentence before a capital
-    words = block[start:dot].split()
-    if not words:
-        return False
-    word = words[-1].strip("(\"'“‘")
-    low = word.lower()
-    if low in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]", low):
-        return False
-    enumerator = len(words) == 1 or words[-2].endswith((":", ";"))
-    if re.fullmatch(r"[A-Z]", word):
-        # "A. Behaving…" (an enumerator) and "Mark H. Moore" (an initial after a capitalised word) go on;
-        # "principles A and B. Principles C…" ends.
-        return not (enumerator or words[-2][:1].isupper())
-    return not (enumerator and re.fullmatch(r"\d{1,3}|[ivxIVX]{1,4}", word))  # "areas: 1. Policy…"
-
-
-def _split_block(block: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(block):
-        if match.start() >= start and _is_boundary(block, start, match.start(), match.end()):
-            spans.append((start, match.end()))
-            start = match.end()
-            while start < len(block) and block[start].isspace():
-                start += 1
-    spans.append((start, len(block)))
-    return [(a, b) for a, b in spans if block[a:b].strip(" \t\n-–—*•:;,.")]
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _units(text: str, headings: bool = False) -> tuple[_Unit, ...]:
-    """The sentences and list items of ``text``; with ``headings``, sub-headings too (for passages).
-
-    A run of list items is one group; so is a heading with the block right after it (and that block's run
-    of items), so windows can join "Tackling economic inequality" to "Create new businesses…".
-    """
-    units: list[_Unit] = []
-    group = -1
-    previous = ""
-    heading, heading_group = "", -1
-    for start, end, kind in _blocks(text):
-        if kind == "heading":
-            if headings:
-                group += 1
-                heading, heading_group = " ".join(text[start:end].split()), group
-                units.append(_Unit(heading, start, end, group))
-            previous = kind
-            continue
-        if not ((kind == "item" and previous == "item") or (headings and previous == "heading")):
-            group += 1
-        previous = kind
-        block = text[start:end]
-        for a, b in _split_block(block):
-            piece = block[a:b]
-            stripped = piece.strip()
-            lead = a + piece.find(stripped)
-            context = heading if group == heading_group else ""
-            units.append(_Unit(" ".join(stripped.split()), start + lead, start + lead + len(stripped), group, context))
-    return tuple(units)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split answer text into the sentences to verify, one claim per item as far as a splitter can tell.
-
-    Paragraphs are split at sentence ends; each Markdown list item (``- …``, ``* …``, ``1. …``) is its own
-    sentence (several, if it holds several), without its marker; headings and horizontal rules are dropped,
-    since they claim nothing. Citation markers stay with the sentence they follow, whether written
-    ``claim [1].``, ``claim.[1]`` or ``claim. [1][2]``. A full stop does not end a sentence after an
-    abbreviation (``e.g.``, ``i.e.``, ``Sir``, ``Dr.``), an initial (``Mark H. Moore``), an enumerator
-    (``A. Behaving…``) or before a lower-case word (``etc. and``). Wrapped lines are joined with a space.
-    """
-    return [unit.text for unit in _units(text)]
-
-
-def strip_citations(sentence: str) -> str:
-    """Remove ``[n]`` / ``[1, 2]`` markers (and the space before them), so they are not scored as numbers."""
-    cleaned = _CITATION.sub("", sentence)
-    return re.sub(r"\s+([.,;:!?])", r"\1", cleaned).strip()
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Content words, numbers and identifiers
-# ----------------------------------------------------------------------------------------------------------
-
-# Function words carry no claim. Negations and quantifiers ("not", "all", "only") stay content words on
-# purpose: "all services" against "not all services" must lose overlap.
-_STOPWORD_TEXT = """
-a about above after again against am an and are aren as at be because been before being below between both but
-by can could did do does doing down during each few for from further had has have having he her here hers
-herself him himself his how i if in into is it its itself just me more most my myself of off on once or other
-our ours ourselves out over own same she should so some such than that the their theirs them themselves then
-there these they this those through to too under until up very was we were what when where which while who
-whom why will with would you your yours yourself yourselves also may might must shall s t d ll re ve m o y st
-nd rd th via per etc eg ie e g well within whether thus therefore however
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _NEGATION_TEXT = "not no never none neither nor cannot without nothing rarely seldom hardly barely"
 _NEGATIONS = frozenset(_NEGATION_TEXT.split())
-_NUMBER_WORD_TEXT = (
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand"
-)
-_NUMBER_WORDS = dict(
-    zip(_NUMBER_WORD_TEXT.split(), [*range(2, 21), 30, 40, 50, 60, 70, 80, 90, 100, 1000], strict=True)
-)  # "one" is left out: far more often a pronoun ("one of the outcomes") than a count
-_TOKEN = re.compile(r"(\d+(?:[.,]\d+)*)|([^\W\d_]+(?:'[^\W\d_]+)?)|([,;:()!?]|(?<=\w\w)\.(?=\s|$))")
-"""A number, a word, or a clause break (a full stop only after a word of two or more characters: "A." and
-"H." are an enumerator and an initial, not the end of a clause)."""
-
-
-@dataclass(frozen=True)
-class _Token:
-    text: str
-    """Stemmed lower-case word (also for acronyms), normalised number (``"48"``) or capital letter (``"C"``)."""
-    kind: str
-    """``word``, ``number``, ``letter`` (principle ``C``) or ``acronym`` (``OECD``)."""
-    clause: int
-    """Tokens of one clause (between commas, semicolons, colons, brackets, sentence ends) share this."""
-
-    @property
-    def identifier(self) -> bool:
-        """Numbers, letters and acronyms name facts that must match exactly; a paraphrase cannot change them."""
-        return self.kind != "word"
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _normalise_number(token: str) -> str:
-    """``1,000`` → ``1000``, ``06`` → ``6``, ``4.0`` → ``4``: the same quantity compares equal."""
-    token = token.replace(",", "")
-    try:
-        value = float(token)
-    except ValueError:
-        return token
-    return str(int(value)) if value.is_integer() else str(value)
-
-
-def _spelling(word: str) -> str:
-    """Fold British/American spellings before stemming (organisation/organization, behaviour/behavior)."""
-    word = re.sub(r"(?<=\w{3})is(e|ed|es|ing|ation|ations|er|ers)$", r"iz\1", word)
-    return re.sub(r"(?<=\w{3})our$", "or", word)
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _tokens(text: str, claim: bool = False) -> tuple[_Token, ...]:
-    """The content of ``text`` in reading order: stemmed content words, numbers, letters and acronyms.
-
-    A single capital letter (not "I") is a letter identifier (principle ``C``), except as the first word
-    of a claim, where it is the article "A". Two or more capitals, optionally with a plural "s" (``OECD``,
-    ``SMEs``), are an acronym: usually an organisation or a programme, whose invention is a hallucination.
-    """
-    pending: list[tuple[str, str, int]] = []  # (text, kind, clause); words are stemmed below in one call
-    clause = 0
-    first = True
-    for number, word, stop in _TOKEN.findall(strip_citations(text).replace("’", "'")):
-        if stop:
-            clause += 1
-            continue
-        at_start, first = first, False
-        if number:
-            pending.append((_normalise_number(number), "number", clause))
-            continue
-        if len(word) == 1 and word.isupper() and word != "I" and not (claim and at_start):
-            pending.append((word, "letter", clause))
-            continue
-        kind = "acronym" if re.fullmatch(r"[A-Z]{2,}s?", word) else "word"
-        low = word.lower()
-        if low.endswith("n't"):
-            pending.append((low[:-3], "word", clause))
-            low = "not"
-        low = low.split("'")[0]
-        if low in _NUMBER_WORDS:
-            pending.append((str(_NUMBER_WORDS[low]), "number", clause))
-        elif low and (kind == "acronym" or low not in _STOPWORDS):
-            pending.append((low, kind, clause))
-    stems = iter(_stemmer().stemWords([_spelling(t) for t, kind, _ in pending if kind in ("word", "acronym")]))
-    return tuple(_Token(next(stems) if kind in ("word", "acronym") else t, kind, c) for t, kind, c in pending)
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def _content_words(text: str, claim: bool = False) -> frozenset[str]:
-    return frozenset(t.text.lower() for t in _tokens(text, claim))
-
-
-def content_words(text: str) -> set[str]:
-    """The words that carry a claim: lower-cased, stopwords removed, stemmed, numbers kept (``four`` → ``4``).
-
-    Citation markers are removed first, so ``[2]`` is not mistaken for the number 2. Negations and
-    quantifiers (``not``, ``all``, ``only``) count as content words, since dropping one changes the claim.
-    """
-    return set(_content_words(text))
 
 
 def _missing_identifiers(claim: str, passages: Sequence[str]) -> set[str]:
     """Numbers, letters and acronyms of the claim that no passage contains (acronyms in any case)."""
-    known = {t.text for p in passages for t in _tokens(p) if t.kind in ("number", "letter")}
-    words = frozenset().union(*(_content_words(p) for p in passages))
+    known = {t.text for p in passages for t in tokens(p) if t.kind in ("number", "letter")}
+    words = frozenset().union(*(word_set(p) for p in passages))
     missing = set()
-    for token in _tokens(claim, True):
+    for token in tokens(claim, True):
         if (token.kind in ("number", "letter") and token.text not in known) or (
             token.kind == "acronym" and token.text not in words
         ):
@@ -366,13 +106,13 @@ def _is_year(token: str) -> bool:
     return token.isdigit() and len(token) == 4 and 1800 <= int(token) <= 2199
 
 
-def _following(tokens: Sequence[_Token], index: int, limit: int) -> list[str]:
+def _following(tokens: Sequence[Token], index: int, limit: int) -> list[str]:
     """Up to ``limit`` content tokens after ``tokens[index]`` in the same clause."""
     clause = tokens[index].clause
     return [t.text.lower() for t in tokens[index + 1 : index + 1 + limit] if t.clause == clause]
 
 
-def _misbound(claim: str, passages: Iterable[str]) -> list[_Token]:
+def _misbound(claim: str, passages: Iterable[str]) -> list[Token]:
     """Numbers and letters of the claim that the passages have, but never followed by the claim's words.
 
     "The model has 8 themes" against "5 themes and 8 policy outcomes": ``8`` is in the passage, followed by
@@ -385,12 +125,12 @@ def _misbound(claim: str, passages: Iterable[str]) -> list[_Token]:
     """
     after: dict[str, list[list[str]]] = {}
     for passage in passages:
-        tokens = _tokens(passage)
-        for i, token in enumerate(tokens):
+        passage_tokens = tokens(passage)
+        for i, token in enumerate(passage_tokens):
             if token.kind in ("number", "letter"):
-                after.setdefault(token.text, []).append(_following(tokens, i, _BINDING_AFTER_PASSAGE))
-    claim_tokens = _tokens(claim, True)
-    misbound: list[_Token] = []
+                after.setdefault(token.text, []).append(_following(passage_tokens, i, _BINDING_AFTER_PASSAGE))
+    claim_tokens = tokens(claim, True)
+    misbound: list[Token] = []
     for i, token in enumerate(claim_tokens):
         if token.text not in after or token.kind not in ("number", "letter") or _is_year(token.text):
             continue
@@ -415,14 +155,14 @@ def _windows(passage: str) -> tuple[tuple[str, ...], int]:
     A …" borrow the letter of its neighbour. A sub-heading is often the only place a packed chunk names
     what its items belong to ("Wellbeing: Improve community cohesion").
     """
-    units = _units(passage, headings=True)
-    windows = [u.text for u in units]
-    windows += [f"{a.text} {b.text}" for a, b in zip(units, units[1:], strict=False) if a.group == b.group]
-    windows += [f"{u.heading}: {u.text}" for u in units if u.heading]
+    parts = units(passage, headings=True)
+    windows = [u.text for u in parts]
+    windows += [f"{a.text} {b.text}" for a, b in zip(parts, parts[1:], strict=False) if a.group == b.group]
+    windows += [f"{u.heading}: {u.text}" for u in parts if u.heading]
     windows = list(dict.fromkeys(w for w in windows if w)) or [" ".join(passage.split())]
     local = len(windows)
-    if len(units) > 2:
-        windows.append(" ".join(u.text for u in units))
+    if len(parts) > 2:
+        windows.append(" ".join(u.text for u in parts))
     return tuple(windows), local
 
 
@@ -510,8 +250,8 @@ class EmbeddingChecker:
         similarities = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
         best_local = windows[max(local, key=lambda i: similarities[i])]
 
-        words = _content_words(claim, True)
-        evidence = frozenset().union(*(_content_words(p) for p in passages))
+        words = word_set(claim, True)
+        evidence = frozenset().union(*(word_set(p) for p in passages))
         overlap = len(words & evidence) / len(words) if words else 1.0
         misbound = _misbound(claim, passages)
         return SupportFeatures(
@@ -612,10 +352,15 @@ def get_checker(settings: Settings) -> GroundingChecker:
     return _build_checker(spec, threshold, key)
 
 
+def meets_threshold(score: float, threshold: float) -> bool:
+    """Whether a support score counts as supported: at or above the threshold (NaN never does)."""
+    return not math.isnan(score) and score >= threshold
+
+
 def is_supported(checker: GroundingChecker, sentence: str, passages: Sequence[str]) -> tuple[bool, float]:
     """Whether ``passages`` support ``sentence`` by the checker's threshold, and the score behind it."""
     score = checker.score(sentence, passages)
-    return (not math.isnan(score) and score >= checker.threshold), score
+    return meets_threshold(score, checker.threshold), score
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -631,30 +376,30 @@ def best_quote(sentence: str, passage: str, embeddings: Embeddings) -> str:
     (a claim that spans two sentences gets both). Returns the exact passage text when the two share a line,
     else the two joined by a space; a passage with no sentences comes back stripped.
     """
-    units = _units(passage)
-    if not units:
+    parts = units(passage)
+    if not parts:
         return passage.strip()
     claim = strip_citations(sentence)
-    words = _content_words(claim, True)
-    vectors = vector_cache(embeddings).get([claim, *(u.text for u in units)])
+    words = word_set(claim, True)
+    vectors = vector_cache(embeddings).get([claim, *(u.text for u in parts)])
     cosines = vectors[1:] @ vectors[0]
 
-    def covered(unit: _Unit) -> frozenset[str]:
-        return words & _content_words(unit.text)
+    def covered(unit: Unit) -> frozenset[str]:
+        return words & word_set(unit.text)
 
-    ranks = [float(c) + (len(covered(u)) / len(words) if words else 0.0) for c, u in zip(cosines, units, strict=True)]
+    ranks = [float(c) + (len(covered(u)) / len(words) if words else 0.0) for c, u in zip(cosines, parts, strict=True)]
     best = int(np.argmax(ranks))
     chosen = [best]
     candidates = [
-        (len(covered(units[n]) - covered(units[best])), float(cosines[n]), n)
+        (len(covered(parts[n]) - covered(parts[best])), float(cosines[n]), n)
         for n in (best - 1, best + 1)
-        if 0 <= n < len(units) and units[n].group == units[best].group
+        if 0 <= n < len(parts) and parts[n].group == parts[best].group
     ]
     if candidates:
         gain, _, neighbour = max(candidates)
         if gain > 0:
             chosen = sorted([best, neighbour])
-    first, last = units[chosen[0]], units[chosen[-1]]
+    first, last = parts[chosen[0]], parts[chosen[-1]]
     if len(chosen) == 1:
         return first.text
     span = passage[first.start : last.end]

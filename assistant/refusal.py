@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from assistant.grounding import content_words
+from assistant.text import content_words, passage_text
 from assistant.types import RetrievedChunk
 
 DENSE_MIN = 0.38
@@ -41,6 +41,7 @@ def looks_like_injection(text: str) -> bool:
 
 def without_injection(question: str) -> str:
     """The question with any sentence that tries to instruct the assistant removed ("" if nothing is left)."""
+    # Cut at every . ? ! rather than with split_sentences: a typed question often goes on in lower case.
     sentences = re.split(r"(?<=[.?!])\s+", question.strip())
     return " ".join(s for s in sentences if not looks_like_injection(s)).strip()
 
@@ -55,7 +56,7 @@ def relevance(question: str, chunks: list[RetrievedChunk]) -> tuple[bool, float]
     words = content_words(question)
     if not words or best_dense < DENSE_WITH_KEYWORDS:
         return False, best_dense
-    share = max(len(words & content_words(f"{c.section} {c.text}")) / len(words) for c in chunks)
+    share = max(len(words & content_words(passage_text(c.section, c.text))) / len(words) for c in chunks)
     return share >= KEYWORD_SHARE, best_dense
 
 

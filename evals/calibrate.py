@@ -28,6 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant import grounding
+from assistant.config import Settings
+from assistant.models.embeddings import get_embeddings
+
 DEFAULT_PAIRS = Path(__file__).parent / "datasets" / "grounding_pairs.jsonl"
 GROUNDING_MODULE = Path(__file__).resolve().parent.parent / "assistant" / "grounding.py"
 WEIGHTS = [round(i * 0.05, 2) for i in range(21)]
@@ -88,7 +92,7 @@ def _best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> tuple[fl
     candidates = [0.0] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)] + [1.0]
     best = (-1.0, -1.0, 0.0)
     for threshold in candidates:
-        ba = metrics(labels, [s >= threshold for s in scores])["balanced_accuracy"]
+        ba = metrics(labels, [grounding.meets_threshold(s, threshold) for s in scores])["balanced_accuracy"]
         margin = min(abs(s - threshold) for s in scores)
         best = max(best, (round(ba, 9), round(margin, 9), threshold))
     return best
@@ -114,10 +118,6 @@ def calibrate(pairs_path: Path | str = DEFAULT_PAIRS, embeddings: Any = None) ->
     Returns ``weight``, ``threshold``, ``calibration`` / ``held_out`` / ``all`` metric dicts, the
     misclassified pairs per half, and the figures of the constants currently in ``assistant.grounding``.
     """
-    from assistant import grounding
-    from assistant.config import Settings
-    from assistant.models.embeddings import get_embeddings
-
     pairs = load_pairs(pairs_path)
     checker = grounding.EmbeddingChecker(embeddings or get_embeddings(Settings()))
     checker.warm([p["sentence"] for p in pairs], sorted({p["passage"] for p in pairs}))  # one batched encode
@@ -128,7 +128,7 @@ def calibrate(pairs_path: Path | str = DEFAULT_PAIRS, embeddings: Any = None) ->
 
     def evaluate(subset: Sequence[dict[str, Any]], w: float, t: float) -> tuple[dict[str, float], list[dict]]:
         scores = [features[p["id"]].combine(w) for p in subset]
-        predictions = [s >= t for s in scores]
+        predictions = [grounding.meets_threshold(s, t) for s in scores]
         wrong = [
             {"id": p["id"], "supported": p["supported"], "score": round(s, 3), "note": p.get("note", "")}
             for p, s, pred in zip(subset, scores, predictions, strict=True)

@@ -18,21 +18,19 @@ with their agreement:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from assistant.config import Settings
-from assistant.grounding import content_words, get_checker, strip_citations
-
-_ITEM_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+from assistant.grounding import get_checker, is_supported
+from assistant.text import content_words, strip_citations, strip_list_marker
 
 
 def claim_text(sentence: str) -> str:
     """The claim of an answer sentence: citation markers and a leading list marker removed."""
-    return _ITEM_MARK.sub("", strip_citations(sentence)).strip()
+    return strip_list_marker(strip_citations(sentence)).strip()
 
 
 def strict_entails(sentence: str, passages: Sequence[str]) -> bool:
@@ -68,7 +66,7 @@ class VerifierJudge:
         passages = [p for p in passages if p and p.strip()]
         if not passages:
             return False
-        return self.checker.score(claim_text(sentence), passages) >= self.checker.threshold
+        return is_supported(self.checker, claim_text(sentence), passages)[0]
 
 
 class StrictJudge:
@@ -95,7 +93,7 @@ class NliJudge:
         passages = [p for p in passages if p and p.strip()]
         if not passages:
             return False
-        return self.checker.score(claim_text(sentence), ["\n\n".join(passages)]) >= self.checker.threshold
+        return is_supported(self.checker, claim_text(sentence), ["\n\n".join(passages)])[0]
 
 
 LLM_JUDGE_PROMPT = """You check whether a statement is supported by a context, as in RAGAS faithfulness.

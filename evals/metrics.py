@@ -20,10 +20,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.text import CITATION
+
 Judge = Callable[[str, Sequence[str]], bool]
 """``judge(sentence, passages) -> bool``: do these passages (taken together) support the sentence?"""
 
-_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|(?=\b))")
 
@@ -38,7 +39,7 @@ def normalise(text: str) -> str:
     in a dataset, and a "[2]" marker between two words does not hide a phrase.
     """
     text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
-    text = _CITATION_MARK.sub(" ", text)
+    text = CITATION.sub(" ", text)
     return " ".join(text.lower().split())
 
 
@@ -71,7 +72,7 @@ def numbers_in(text: str) -> set[str]:
     Citation markers (``[2]``) are not figures and are skipped.
     """
     found = set()
-    for match in _NUMBER.findall(_CITATION_MARK.sub(" ", text or "")):
+    for match in _NUMBER.findall(CITATION.sub(" ", text or "")):
         token = match.rstrip("%").replace(",", "")
         found.add(token)
     return found

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import re
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Settings, get_settings
 from assistant.retrieval import MODES, rewrite_followup, search
+from assistant.text import passage_text, plain_lines
 from assistant.types import Answer, RetrievedChunk
 from evals import metrics as m
 from evals.dataset import DraftCase, Gold, QuestionCase, load_drafts, load_questions, stratified_subset
@@ -190,7 +190,7 @@ def _passages_for(answer: Answer, numbers: Sequence[int]) -> list[str]:
     The heading path is part of what a citation shows ("… › Pillar four: developing system capacity (14
     questions)") and part of what the answer chain verifies against, so it is part of the evidence here too.
     """
-    by_id = {chunk.id: f"{chunk.section}\n\n{chunk.text}" for chunk in answer.retrieved}
+    by_id = {chunk.id: passage_text(chunk.section, chunk.text) for chunk in answer.retrieved}
     by_n = {c.n: c for c in answer.citations}
     passages = []
     for n in numbers:
@@ -474,18 +474,10 @@ def checker_quality(
 # ------------------------------------------------------------------------------------------------- drafts
 
 
-_LIST_OR_HEADING = re.compile(r"(?m)^\s*(?:#{1,6}|[-*+•‣▪]|\d{1,3}[.)])\s+")
-
-
-def _plain(text: str) -> str:
-    """Text without Markdown list markers and heading hashes, so a quote joining two list items still matches."""
-    return _LIST_OR_HEADING.sub("", text or "")
-
-
 def quote_is_valid(quote: str, document: str) -> bool:
     """Whether every piece of a citation quote (pieces joined by " … ") occurs verbatim in the cited document."""
     pieces = [p for p in (quote or "").split("…") if p.strip(" .")]
-    plain = _plain(document)
+    plain = plain_lines(document or "")
     return bool(pieces) and all(m.contains(plain, piece.strip(" .")) for piece in pieces)
 
 

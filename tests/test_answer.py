@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import ask, ask_stream
+from assistant.answer import ask, ask_stream, verify
 from assistant.cli import app
+from assistant.grounding import is_supported
+from assistant.text import split_sentences
+from assistant.types import RetrievedChunk
 from ingest import ingest_paths
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
@@ -54,6 +57,73 @@ def test_model_output_is_mapped_and_verified(
     for citation in answer.citations:
         assert citation.quote.split(" … ")[0][:40] in by_id[citation.chunk_id].text
     assert "[9]" not in answer.answer
+
+
+def _source_sentence(messages, n: int) -> str:
+    """The first sentence of source ``n`` in the prompt the chain sent, without its full stop."""
+    prompt = messages[-1].content
+    body = prompt.split(f'<source n="{n}">\n', 1)[1].split("\n</source>", 1)[0]
+    return split_sentences(body)[0].rstrip(".")
+
+
+def test_each_marker_maps_to_the_chunk_of_that_number(corpus_settings, fake_chat) -> None:
+    model = fake_chat(lambda msgs: f"{_source_sentence(msgs, 1)} [1]. {_source_sentence(msgs, 2)} [2].")
+    lenient = corpus_settings.model_copy(update={"strict_grounding": False})
+    answer = ask("What is public value?", settings=lenient, llm=model)
+    first, second = answer.retrieved[:2]
+    assert first.id != second.id
+    assert [(c.n, c.chunk_id, c.doc_id) for c in answer.citations] == [
+        (1, first.id, first.doc_id),
+        (2, second.id, second.doc_id),
+    ]
+
+
+@pytest.mark.parametrize("marker", ["[1–2]", "[1-2]", "[1 – 2]"])
+def test_a_cited_range_keeps_every_source_in_it(corpus_settings, fake_chat, marker) -> None:
+    """ "[1–2]" cites sources 1 and 2: it must not be erased and replaced by the one source that fits best."""
+    model = fake_chat(lambda msgs: f"{_source_sentence(msgs, 1)} {marker}.")
+    lenient = corpus_settings.model_copy(update={"strict_grounding": False})
+    answer = ask("What is public value?", settings=lenient, llm=model)
+    assert [c.chunk_id for c in answer.citations] == [chunk.id for chunk in answer.retrieved[:2]]
+    assert [s.citations for s in answer.sentences] == [[1, 2]]
+    assert answer.answer.endswith("[1][2]")
+
+
+class _FixedScore:
+    """A checker that gives every sentence the same score."""
+
+    name = "fixed"
+
+    def __init__(self, score: float, threshold: float) -> None:
+        self.value, self.threshold = score, threshold
+
+    def score(self, sentence: str, passages) -> float:
+        return self.value
+
+
+@pytest.mark.parametrize(("score", "supported"), [(0.625, True), (0.6249, False)])
+def test_a_score_exactly_at_the_threshold_is_supported(settings, monkeypatch, score, supported) -> None:
+    checker = _FixedScore(score, threshold=0.625)
+    monkeypatch.setattr("assistant.answer.get_checker", lambda _settings: checker)
+    chunks = [
+        RetrievedChunk(id=f"c{n}", text=f"Passage {n}.", doc_id="d", title="D", source="d.md", section="S")
+        for n in (1, 2)
+    ]
+    cited, uncited = verify("A claim that cites its source [2]. A claim without a marker.", chunks, settings)
+    assert (cited.supported, cited.citations) == (supported, [2])
+    # An uncited sentence is given the best-supporting chunk only when that chunk supports it.
+    assert uncited.supported is supported and len(uncited.citations) == int(supported)
+    assert is_supported(checker, "A claim.", ["Passage."]) == (supported, score)
+
+
+def test_the_framework_filter_holds_when_the_best_source_is_elsewhere(corpus_settings) -> None:
+    question = "What is social value?"
+    unfiltered = ask(question, settings=corpus_settings, backend="extractive")
+    assert unfiltered.citations[0].doc_id != "social-value-act-and-model"  # else this test proves nothing
+    answer = ask(question, settings=corpus_settings, backend="extractive", doc_ids=["social-value-act-and-model"])
+    assert not answer.refused and answer.citations
+    assert {c.doc_id for c in answer.citations} == {"social-value-act-and-model"}
+    assert {c.doc_id for c in answer.retrieved} == {"social-value-act-and-model"}
 
 
 def test_nothing_supported_falls_back_to_the_extractive_answer(corpus_settings, fake_chat) -> None:
