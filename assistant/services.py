@@ -29,23 +29,40 @@ MODELS = ("embeddings", "checker")
 """Parts that hold nothing about the data (loaded models and their caches): kept by a default reset."""
 
 
+_MISSING = object()
+
+
 class _Shelf:
-    """Built parts by key (the part's kind first); each is built once, on first use, under one lock."""
+    """Built parts by key (the part's kind first); each is built once, on first use.
+
+    A part is built under a lock of its own, so opening a slow store never holds up a lookup of another part,
+    and building one part may build another (the store needs the embeddings).
+    """
 
     def __init__(self) -> None:
         self._parts: dict[tuple, Any] = {}
-        self._lock = threading.RLock()  # re-entrant: building the store builds the embeddings
+        self._building: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
 
     def get(self, key: tuple, build: Callable[[], T]) -> T:
+        part = self._parts.get(key, _MISSING)  # the common case, without a lock: a dict read is atomic
+        if part is not _MISSING:
+            return part
         with self._lock:
-            if key not in self._parts:
-                self._parts[key] = build()
-            return self._parts[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            part = self._parts.get(key, _MISSING)
+            if part is _MISSING:
+                part = build()
+                with self._lock:
+                    self._parts[key] = part
+            return part
 
     def forget(self, kinds: Callable[[str], bool]) -> None:
         with self._lock:
             for key in [key for key in self._parts if kinds(key[0])]:
                 del self._parts[key]
+                self._building.pop(key, None)
 
 
 _shelf = _Shelf()
