@@ -22,16 +22,17 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 from assistant.extractive import extractive_answer
-from assistant.grounding import best_quote, get_checker, meets_threshold
-from assistant.models.embeddings import get_embeddings
+from assistant.grounding import GroundingChecker, best_quote, meets_threshold
 from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
 from assistant.retrieval import rewrite_followup, search
+from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck
 
@@ -101,26 +102,6 @@ def _is_strict(settings: Settings, backend: str) -> bool:
     return backend in ("local", "extractive")
 
 
-_titles_cache: dict[tuple, tuple[str, ...]] = {}
-
-
-def covered_titles(settings: Settings) -> list[str]:
-    """Titles of the ingested documents (cached until the index changes), for the refusal message."""
-    from assistant.index.store import get_store, read_generation
-    from ingest.pipeline import list_documents
-
-    key = (
-        str(settings.data_dir),
-        settings.chroma_url,
-        settings.collection,
-        get_store(settings).count(),
-        read_generation(settings),
-    )
-    if key not in _titles_cache:
-        _titles_cache[key] = tuple(d.title for d in list_documents(settings))
-    return list(_titles_cache[key])
-
-
 def ask_stream(
     question: str,
     history: Sequence[dict] | None = None,
@@ -131,25 +112,25 @@ def ask_stream(
     k: int | None = None,
     llm: BaseChatModel | None = None,
     question_id: str | int | None = None,
+    services: Services | None = None,
 ) -> Iterator[AnswerEvent]:
     """Answer ``question`` (with chat ``history`` in Gradio's messages format), streaming model tokens.
 
-    ``backend`` overrides ``settings.chat_backend``; ``llm`` injects a chat model directly (tests pass a fake).
+    ``backend`` overrides ``settings.chat_backend``; ``llm`` injects a chat model directly (tests pass a fake);
+    ``services`` are the parts to use (default: those of ``settings``).
     Raises :class:`InvalidQuestionError` for an empty or over-long question.
     """
-    from assistant.models.chat import get_chat_model
-
-    settings = settings or get_settings()
+    services = services_for(settings, services)
+    settings = settings or services.settings
     started = time.perf_counter()
     question = clean_question(question, settings)
-    backend = backend or ("fake" if llm is not None else settings.chat_backend)
-    if llm is None and backend != "extractive":
-        llm = get_chat_model(settings, backend)
+    backend, llm = services.chat(backend, llm)
     # Instructions smuggled into the question are dropped before anything else sees it; what remains is asked.
     standalone = rewrite_followup(without_injection(question) or question, history, llm)
     # A retrieved chunk that tries to instruct the model is quoted data gone wrong: it is not used as a source,
     # so a poisoned document changes nothing.
-    chunks = [c for c in search(standalone, settings, k=k, doc_ids=doc_ids or None) if not looks_like_injection(c.text)]
+    found = search(standalone, settings, k=k, doc_ids=doc_ids or None, services=services)
+    chunks = [c for c in found if not looks_like_injection(c.text)]
     retrieved_at = time.perf_counter()
     timings = {"retrieve": (retrieved_at - started) * 1000}
 
@@ -164,7 +145,7 @@ def ask_stream(
             id=question_id,
             question=question,
             standalone_question=standalone,
-            answer=refusal_message(covered_titles(settings), question),
+            answer=refusal_message(services.titles.get(services.store), question),
             refused=True,
             backend=backend,
             retrieved=chunks,
@@ -179,7 +160,7 @@ def ask_stream(
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
     if llm is None:
-        raw = extractive_answer(standalone, chunks, settings)
+        raw = extractive_answer(standalone, chunks, services.vectors)
         yield AnswerEvent("token", raw)
     else:
         pieces: list[str] = []
@@ -202,18 +183,20 @@ def ask_stream(
         return
     # A question that tries to give instructions is answered in strict mode whatever the backend.
     strict = _is_strict(settings, backend) or looks_like_injection(question)
-    sentences = verify(raw, chunks, settings)
+    checker = services.checker
+    sentences = verify(raw, chunks, checker)
     unsupported = [s.text for s in sentences if not s.supported]
     removed = len(unsupported) if strict else 0
     shown = [s for s in sentences if s.supported] if strict else sentences
     if strict and not shown and llm is not None:
         # Nothing the model wrote survived verification: fall back to the extractive answer.
-        shown = [s for s in verify(extractive_answer(standalone, chunks, settings), chunks, settings) if s.supported]
+        fallback = extractive_answer(standalone, chunks, services.vectors)
+        shown = [s for s in verify(fallback, chunks, checker) if s.supported]
     timings["verify"] = (time.perf_counter() - generated_at) * 1000
     if not shown:
         yield finish(refuse())
         return
-    text, citations, shown = render(shown, chunks, settings)
+    text, citations, shown = render(shown, chunks, services.embeddings)
     answer = Answer(
         id=question_id,
         question=question,
@@ -260,28 +243,26 @@ def warm_up_verifier(settings: Settings, limit: int = WARM_UP_CHUNKS) -> int:
     retrieve a chunk pay for embedding it: 1–4 s on two busy cores (0.1–0.5 s once cached). That, not Gradio,
     was why the app's first answers were slower than the same question asked again.
     """
-    from assistant.index.store import get_store
-
-    warm = getattr(get_checker(settings), "warm", None)
+    services = get_services(settings)
+    warm = getattr(services.checker, "warm", None)
     if warm is None or limit < 1:  # a cross-encoder checker keeps no embeddings to precompute
         return 0
-    found = get_store(settings).collection.get(include=["documents", "metadatas"], limit=limit)
+    found = services.store.get(include=["documents", "metadatas"], limit=limit)
     passages = [
         passage_text((meta or {}).get("section", ""), text or "")
-        for text, meta in zip(found["documents"], found["metadatas"], strict=True)
+        for text, meta in zip(found.documents, found.metadatas, strict=True)
     ]
     for start in range(0, len(passages), 8):  # cached as it goes, so questions asked meanwhile reuse it
         warm([], passages[start : start + 8])
     return len(passages)
 
 
-def verify(raw: str, chunks: Sequence[RetrievedChunk], settings: Settings) -> list[SentenceCheck]:
+def verify(raw: str, chunks: Sequence[RetrievedChunk], checker: GroundingChecker) -> list[SentenceCheck]:
     """Split model text into sentences, map their markers to chunks and check each against what it cites.
 
     Markers naming no retrieved chunk are dropped. A sentence with no valid marker is given the chunk
     that supports it best, when one does, so a correct but uncited sentence is not lost.
     """
-    checker = get_checker(settings)
     passages = [passage_text(chunk.section, chunk.text) for chunk in chunks]
     lines = _with_item_flags(raw)
     if hasattr(checker, "warm"):  # one batched encode for everything scored below
@@ -314,7 +295,7 @@ def _with_item_flags(raw: str) -> list[tuple[str, bool]]:
 
 
 def render(
-    sentences: Sequence[SentenceCheck], chunks: Sequence[RetrievedChunk], settings: Settings
+    sentences: Sequence[SentenceCheck], chunks: Sequence[RetrievedChunk], embeddings: Embeddings
 ) -> tuple[str, list[Citation], list[SentenceCheck]]:
     """Renumber citations by first use, rebuild the answer text and make a citation per cited chunk."""
     numbering: dict[int, int] = {}
@@ -335,7 +316,6 @@ def render(
             if lines and is_item != lines[-1].startswith("- "):
                 lines.append("")
             lines.append(text)
-    embeddings = get_embeddings(settings)
     citations = []
     for original, n in numbering.items():
         chunk = chunks[original - 1]

@@ -56,7 +56,8 @@ def ingest_command(
     old chunks, and an interrupted run is completed. Files that cannot be read are reported and skipped;
     the exit status is 1 if any failed.
     """
-    from ingest import ingest_paths, list_documents, remove_document
+    from assistant.index.documents import list_documents, remove_document
+    from ingest import ingest_paths
 
     settings = get_settings()
     if list_docs:

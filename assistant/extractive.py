@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings, vector_cache
+from assistant.models.embeddings import VectorCache
 from assistant.text import LIST_MARKER, content_words, split_sentences, strip_list_marker
 from assistant.types import RetrievedChunk
 
@@ -69,15 +68,16 @@ def units(chunk_text: str, source: int) -> list[Unit]:
     return out
 
 
-def extractive_answer(question: str, chunks: list[RetrievedChunk], settings: Settings) -> str:
-    """Compose an answer from ``chunks`` (numbered from 1 in the given order) with ``[n]`` citations."""
+def extractive_answer(question: str, chunks: list[RetrievedChunk], vectors: VectorCache) -> str:
+    """Compose an answer from ``chunks`` (numbered from 1 in the given order) with ``[n]`` citations; ``vectors``
+    embeds the question and the chunks' sentences."""
     candidates = [u for n, chunk in enumerate(chunks[:MAX_SOURCES], start=1) for u in units(chunk.text, n)]
     candidates = [u for u in candidates if len(u.text) > 3] or candidates
     if not candidates:
         return ""
     # The same chunks come back question after question: their sentences' vectors are cached.
-    vectors = vector_cache(get_embeddings(settings)).get([question, *(u.text for u in candidates)])
-    similarity = vectors[1:] @ vectors[0]
+    embedded = vectors.get([question, *(u.text for u in candidates)])
+    similarity = embedded[1:] @ embedded[0]
     q_words = content_words(question)
     # A unit is read in its context: the words of its section's heading path count towards its overlap.
     context = {n: content_words(chunk.section) for n, chunk in enumerate(chunks[:MAX_SOURCES], start=1)}

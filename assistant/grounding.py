@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -319,14 +319,15 @@ class CrossEncoderChecker:
         return float(probs.max())
 
 
-@lru_cache(maxsize=8)
-def _build_checker(spec: str, threshold: float | None, embedding_key: tuple[str, str, int]) -> GroundingChecker:
-    if spec == "embedding":
-        from assistant.models.embeddings import get_embeddings
+def build_checker(settings: Settings, embeddings: Callable[[], Embeddings]) -> GroundingChecker:
+    """A new checker as configured: ``settings.grounding_checker`` is ``embedding`` (scoring with the model
+    ``embeddings()`` returns) or ``nli:/folder``; anything else raises ``ValueError``.
 
-        model, backend, batch = embedding_key
-        settings = Settings(embedding_model=model, embedding_backend=backend, embedding_batch_size=batch)
-        return EmbeddingChecker(get_embeddings(settings), threshold=threshold)
+    ``settings.grounding_threshold`` overrides the checker's calibrated default threshold.
+    """
+    spec, threshold = checker_key(settings)
+    if spec == "embedding":
+        return EmbeddingChecker(embeddings(), threshold=threshold)
     if spec.startswith("nli:"):
         path = Path(spec[4:]).expanduser()
         if not spec[4:].strip() or not path.is_dir():
@@ -338,18 +339,21 @@ def _build_checker(spec: str, threshold: float | None, embedding_key: tuple[str,
     raise ValueError(f"unknown grounding checker '{spec}': use 'embedding' or 'nli:/path/to/local/cross-encoder'")
 
 
-def get_checker(settings: Settings) -> GroundingChecker:
-    """The configured checker, built once per configuration (so its embedding cache is shared).
-
-    ``settings.grounding_checker`` is ``embedding`` or ``nli:/folder``; anything else raises ``ValueError``.
-    ``settings.grounding_threshold`` overrides the checker's calibrated default threshold.
-    """
+def checker_key(settings: Settings) -> tuple[str, float | None]:
+    """The checker's spec and threshold override, checked: settings equal on these (and on the embedding model)
+    share one checker, and so its embedding cache."""
     spec = (settings.grounding_checker or "embedding").strip()
     threshold = settings.grounding_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"grounding_threshold must be within 0..1, got {threshold}")
-    key = (settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
-    return _build_checker(spec, threshold, key)
+    return spec, threshold
+
+
+def get_checker(settings: Settings) -> GroundingChecker:
+    """The checker of these settings' :class:`~assistant.services.Services`, built once per configuration."""
+    from assistant.services import get_services  # deferred: assistant.services builds on this module
+
+    return get_services(settings).checker
 
 
 def meets_threshold(score: float, threshold: float) -> bool:

@@ -24,10 +24,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.config import Settings, get_settings
-from assistant.index.bm25 import get_bm25_index
-from assistant.index.store import Store, get_store
-from assistant.models.embeddings import get_embeddings, vector_cache
+from assistant.config import Settings
+from assistant.index.store import Store
+from assistant.models.embeddings import VectorCache
+from assistant.services import Services, services_for
 from assistant.types import RetrievedChunk, message_text
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def search(
     k: int | None = None,
     doc_ids: Sequence[str] | None = None,
     mode: Mode = "hybrid",
+    services: Services | None = None,
 ) -> list[RetrievedChunk]:
     """The ``k`` chunks (default ``settings.top_k``) that best match ``query``, best first.
 
@@ -67,17 +68,19 @@ def search(
     framework picker; a single string is taken as one id). ``mode`` picks one side alone, for comparisons and
     evals. Each result carries its fused ``score`` plus the side scores that produced it (``dense`` cosine
     similarity 0..1, ``bm25``), ``None`` for a side that did not find it. An empty store gives ``[]``.
+    ``services`` are the parts to search with (default: those of ``settings``).
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError("the search query is empty: pass the question text to search for")
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
-    settings = settings or get_settings()
+    services = services_for(settings, services)
+    settings = settings or services.settings
     k = settings.top_k if k is None else k
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     wanted = _normalise_doc_ids(doc_ids)
-    store = get_store(settings)
+    store = services.store
     total = store.count()
     if total == 0:
         return []
@@ -87,11 +90,11 @@ def search(
     bm25: list[tuple[str, float]] = []
     chunks: dict[str, tuple[str, dict[str, Any]]] = {}
     if mode != "bm25":
-        for chunk_id, similarity, text, meta in _dense_search(store, query, depth, wanted):
+        for chunk_id, similarity, text, meta in _dense_search(store, services.vectors, query, depth, wanted):
             dense.append((chunk_id, similarity))
             chunks[chunk_id] = (text, meta)
     if mode != "dense":
-        bm25 = get_bm25_index(settings, store).search(query, depth, wanted)
+        bm25 = services.bm25.index(store).search(query, depth, wanted)
 
     rankings = [[chunk_id for chunk_id, _ in side] for side in (dense, bm25) if side]
     fused = reciprocal_rank_fusion(rankings)
@@ -104,8 +107,8 @@ def search(
     # was built simply is not returned, so no stale hit can ever surface.
     missing = [c for c in order if c not in chunks]
     if missing:
-        got = store.collection.get(ids=missing, include=["documents", "metadatas"])
-        for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        got = store.get(ids=missing, include=["documents", "metadatas"])
+        for chunk_id, text, meta in zip(got.ids, got.documents, got.metadatas, strict=True):
             chunks[chunk_id] = (text or "", dict(meta or {}))
     results: list[RetrievedChunk] = []
     for chunk_id in order:
@@ -139,7 +142,7 @@ def _normalise_doc_ids(doc_ids: Sequence[str] | str | None) -> list[str] | None:
 
 
 def _dense_search(
-    store: Store, query: str, depth: int, doc_ids: list[str] | None
+    store: Store, vectors: VectorCache, query: str, depth: int, doc_ids: list[str] | None
 ) -> list[tuple[str, float, str, dict[str, Any]]]:
     """Chroma's nearest chunks as ``(id, cosine similarity, text, metadata)``.
 
@@ -148,8 +151,8 @@ def _dense_search(
     """
     where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
     # Through the shared vector cache: the extractive answerer and the checker embed the question again.
-    vector = vector_cache(get_embeddings(store.settings)).get([query])[0]
-    hits = store.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=depth, filter=where)
+    vector = vectors.get([query])[0]
+    hits = store.similarity_search(vector.tolist(), k=depth, where=where)
     found = []
     for doc, distance in hits:
         if doc.id is None:  # every chunk is written with an id; guard against a foreign collection

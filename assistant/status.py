@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from assistant.config import Settings
+from assistant.index.documents import interrupted_ingest, list_documents
 
 
 def collect_status(settings: Settings) -> dict[str, str | int]:
     """A flat, printable summary of the configuration and the index."""
-    from ingest.pipeline import interrupted_ingest, list_documents
-
     docs = list_documents(settings)
     journal = interrupted_ingest(settings)
     return {

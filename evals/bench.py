@@ -385,12 +385,12 @@ def write_chunks(
     from assistant.index.store import bump_generation, get_store
 
     store = get_store(settings)
-    limit = min(WRITE_BATCH, store.collection._client.get_max_batch_size())  # noqa: SLF001
+    limit = min(WRITE_BATCH, store.max_batch_size)
     with store.write_lock:
         bump_generation(settings)
         for start in range(0, len(ids), limit):
             end = start + limit
-            store.collection.upsert(
+            store.upsert(
                 ids=list(ids[start:end]),
                 embeddings=np.asarray(vectors[start:end], dtype=np.float32),
                 documents=list(texts[start:end]),
@@ -403,10 +403,10 @@ def copy_chunks(source: Settings, target: Settings) -> int:
     """Copy every chunk (vectors included) from one store to another; returns how many were copied."""
     from assistant.index.store import get_store
 
-    got = get_store(source).collection.get(include=["embeddings", "documents", "metadatas"])
-    if got["ids"]:
-        write_chunks(target, got["ids"], np.asarray(got["embeddings"]), got["documents"], got["metadatas"])
-    return len(got["ids"])
+    got = get_store(source).get(include=["embeddings", "documents", "metadatas"])
+    if got.ids:
+        write_chunks(target, got.ids, np.asarray(got.embeddings), got.documents, got.metadatas)
+    return len(got.ids)
 
 
 def fill_synthetic(settings: Settings, count: int, chunks: SyntheticChunks) -> float:

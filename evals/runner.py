@@ -27,6 +27,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings, get_settings
+from assistant.index.store import get_store
+from assistant.models.chat import resolve_backend
 from assistant.retrieval import MODES, rewrite_followup, search
 from assistant.text import passage_text, plain_lines
 from assistant.types import Answer, RetrievedChunk
@@ -554,14 +556,12 @@ def evaluate_drafts(
         from assistant.drafting.draft import draft
     except Exception as exc:  # the drafting engine lands separately; say so instead of failing the run
         return {"status": f"skipped: assistant.drafting.draft is not importable ({exc.__class__.__name__}: {exc})"}, []
-    from assistant.index.store import get_store
-
     store = get_store(settings)
 
     @lru_cache(maxsize=64)
     def documents(doc_id: str) -> str:
-        got = store.collection.get(where={"doc_id": doc_id}, include=["documents"])
-        return "\n\n".join(got["documents"] or [])
+        got = store.get(where={"doc_id": doc_id}, include=["documents"])
+        return "\n\n".join(got.documents or [])
 
     results: list[DraftResult] = []
     for case in cases:
@@ -635,7 +635,7 @@ def run_eval(
     :func:`ensure_corpus_index` give the bundled-corpus one.
     """
     settings = settings or get_settings()
-    backend = backend or ("fake" if llm is not None else settings.chat_backend)
+    backend = resolve_backend(settings, backend, llm)
     cases = load_questions(dataset) if isinstance(dataset, str | Path) else list(dataset)
     cases = stratified_subset(cases, limit)
     k = k or settings.top_k

@@ -5,13 +5,13 @@ file writes nothing, and a changed file adds its new chunks, then deletes exactl
 document is written with one ``upsert`` (new chunks and moved ones together) followed by one ``delete``;
 an ingest killed between the two leaves the old chunks beside the new, and the next run removes them, so
 a re-run always converges to exactly the right chunks. A journal file under the data dir records the
-document being written (its id and file), so ``pva status`` can say that an ingest was interrupted and
-:func:`ensure_index` (run when the app starts) can finish that document, an upload included.
+document being written (its id and file; see :mod:`assistant.index.documents`), so ``pva status`` can say that
+an ingest was interrupted and :func:`ensure_index` (run when the app starts) can finish that document, an
+upload included.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.config import Settings, get_settings
+from assistant.index.documents import interrupted_ingest, write_journal
 from assistant.index.store import Store, bump_generation, get_store
-from assistant.models.embeddings import get_embeddings
+from assistant.models.embeddings import SentenceTransformerEmbeddings, get_embeddings
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
 from ingest.splitter import Chunk, split_markdown
 
@@ -68,17 +69,6 @@ class IngestReport:
         )
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One ingested document, derived from its chunks' metadata."""
-
-    doc_id: str
-    title: str
-    source: str
-    chunks: int
-    ingested_at: str
-
-
 def default_corpus_dir() -> Path:
     import corpus
 
@@ -102,30 +92,6 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def _journal_path(settings: Settings) -> Path:
-    return settings.data_dir / "ingest.journal"
-
-
-def interrupted_ingest(settings: Settings | None = None) -> dict | None:
-    """The journal entry of an ingest that was stopped mid-document, if any."""
-    path = _journal_path(settings or get_settings())
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_journal(settings: Settings, entry: dict | None) -> None:
-    path = _journal_path(settings)
-    if entry is None:
-        path.unlink(missing_ok=True)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entry))
-    os.replace(tmp, path)
 
 
 def _chunk_ids(doc_id: str, chunks: Sequence[Chunk]) -> list[str]:
@@ -158,23 +124,23 @@ _COMPARED = ("title", "source", "section", "position", "start", "end")
 def ingest_document(
     doc: LoadedDocument,
     store: Store,
+    embeddings: SentenceTransformerEmbeddings,
+    settings: Settings,
     on_progress: ProgressCallback | None = None,
-    settings: Settings | None = None,
     path: str | os.PathLike | None = None,
 ) -> FileResult:
-    """Bring ``doc``'s chunks in ``store`` up to date; return the counts of what changed.
+    """Bring ``doc``'s chunks in ``store`` up to date, embedding new ones with ``embeddings``; return the counts
+    of what changed.
 
     ``path``, the file ``doc`` was read from, goes into the journal so an interrupted write can be finished.
     """
-    settings = settings or store.settings
-    embeddings = get_embeddings(settings)
     chunks = split_markdown(doc.text, doc.title, embeddings.count_tokens, settings.chunk_tokens)
     ids = _chunk_ids(doc.doc_id, chunks)
     result = FileResult(path=doc.source, doc_id=doc.doc_id, title=doc.title, chunks=len(chunks))
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with store.write_lock:
-        existing = store.collection.get(where={"doc_id": doc.doc_id}, include=["metadatas"])
-        old = dict(zip(existing["ids"], existing["metadatas"], strict=True))
+        existing = store.get(where={"doc_id": doc.doc_id}, include=["metadatas"])
+        old = dict(zip(existing.ids, existing.metadatas, strict=True))
         new_ids, new_chunks, moved_ids, moved_meta = [], [], [], []
         for chunk_id, chunk in zip(ids, chunks, strict=True):
             meta = _metadata(doc, chunk, now)
@@ -199,25 +165,22 @@ def ingest_document(
             entry = {"doc_id": doc.doc_id, "source": doc.source, "started": now}
             if path is not None:
                 entry["path"] = str(Path(path).resolve())
-            _write_journal(store.settings, entry)
+            write_journal(store.settings, entry)
             bump_generation(store.settings)  # before and after the writes: a killed ingest still invalidates
         if new_ids:
-            max_batch = store.collection._client.get_max_batch_size()  # noqa: SLF001
-            for start in range(0, len(new_ids), max_batch):
-                end = start + max_batch
-                store.collection.upsert(
-                    ids=new_ids[start:end],
-                    embeddings=vectors[start:end],
-                    documents=[c.text for c in new_chunks[start:end]],
-                    metadatas=[_metadata(doc, c, now) for c in new_chunks[start:end]],
-                )
+            store.upsert(
+                ids=new_ids,
+                embeddings=vectors,
+                documents=[c.text for c in new_chunks],
+                metadatas=[_metadata(doc, c, now) for c in new_chunks],
+            )
         if moved_ids:
-            store.collection.update(ids=moved_ids, metadatas=moved_meta)
+            store.update_metadata(moved_ids, moved_meta)
         if stale:
-            store.collection.delete(ids=stale)
+            store.delete(stale)
         if new_ids or moved_ids or stale:
             bump_generation(store.settings)
-        _write_journal(store.settings, None)
+        write_journal(store.settings, None)
     result.added, result.updated, result.removed = len(new_ids), len(moved_ids), len(stale)
     return result
 
@@ -234,7 +197,7 @@ def ingest_paths(
     any ingest, like the app's start, leaves no half-written document behind.
     """
     settings = settings or get_settings()
-    store = get_store(settings)
+    store, embeddings = get_store(settings), get_embeddings(settings)
     report = IngestReport()
     seen_ids: dict[str, str] = {}
     files = collect_files(paths or [default_corpus_dir()])
@@ -252,7 +215,7 @@ def ingest_paths(
                     "rename the file or give it an `id:` in its front matter"
                 )
             seen_ids[doc.doc_id] = str(path)
-            result = ingest_document(doc, store, on_progress, settings, path=path)
+            result = ingest_document(doc, store, embeddings, settings, on_progress, path=path)
             result.path = str(path)
         except LoadError as exc:
             result = FileResult(path=str(path), error=str(exc))
@@ -260,31 +223,6 @@ def ingest_paths(
         if on_file:
             on_file(result)
     return report
-
-
-def list_documents(settings: Settings | None = None) -> list[DocumentInfo]:
-    """The ingested documents with their chunk counts and when they were last written."""
-    store = get_store(settings or get_settings())
-    metadatas = store.collection.get(include=["metadatas"])["metadatas"]
-    docs: dict[str, dict] = {}
-    for meta in metadatas:
-        entry = docs.setdefault(
-            meta["doc_id"], {"title": meta["title"], "source": meta["source"], "chunks": 0, "ingested_at": ""}
-        )
-        entry["chunks"] += 1
-        entry["ingested_at"] = max(entry["ingested_at"], meta.get("ingested_at", ""))
-    return [DocumentInfo(doc_id, **entry) for doc_id, entry in sorted(docs.items())]
-
-
-def remove_document(doc_id: str, settings: Settings | None = None) -> int:
-    """Delete every chunk of ``doc_id``; return how many were removed (0 when it was not there)."""
-    store = get_store(settings or get_settings())
-    with store.write_lock:
-        ids = store.collection.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if ids:
-            store.collection.delete(ids=ids)
-            bump_generation(store.settings)
-    return len(ids)
 
 
 def ensure_index(settings: Settings | None = None, on_progress: ProgressCallback | None = None) -> IngestReport | None:

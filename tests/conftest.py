@@ -1,8 +1,9 @@
 """Shared fixtures and deterministic fakes.
 
-Every test gets its own data dir (``PVA_DATA_DIR`` → a temp folder), so nothing touches ``./data``. The
-store is a real Chroma on that folder and the embedding model is the real bundled one. ``corpus_settings``
-is a session-wide index of the bundled corpus for tests that only read.
+Every test gets its own data dir (``PVA_DATA_DIR`` → a temp folder), so nothing touches ``./data``, and fresh
+services (stores, indexes, chat models; the loaded embedding model is kept). The store is a real Chroma on
+that folder and the embedding model is the real bundled one. ``corpus_settings`` is a session-wide index of
+the bundled corpus for tests that only read.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.config import Settings, get_settings
-from assistant.index.store import reset_store_cache
+from assistant.services import reset_services
 
 
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point all state on disk at a fresh temp folder for every test."""
+    """Point all state on disk at a fresh temp folder, and start from fresh services, for every test."""
     data_dir = tmp_path / "data"
     monkeypatch.setenv("PVA_DATA_DIR", str(data_dir))
     monkeypatch.delenv("PVA_CHROMA_URL", raising=False)
     get_settings.cache_clear()
+    reset_services()
     yield data_dir
     get_settings.cache_clear()
 
@@ -46,12 +48,6 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     report = ingest_paths(None, settings)
     assert not report.failed, report.failed
     return settings
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _forget_stores_at_end():
-    yield
-    reset_store_cache()
 
 
 class FakeChatModel(BaseChatModel):

@@ -51,10 +51,10 @@ PLEDGE = (
 
 def index_state(settings: Settings) -> dict:
     """Everything a bad input must leave alone: the chunks (ids and metadata), the change marker, the feedback."""
-    got = get_store(settings).collection.get(include=["metadatas"])
+    got = get_store(settings).get(include=["metadatas"])
     feedback = feedback_path(settings)
     return {
-        "chunks": dict(sorted(zip(got["ids"], got["metadatas"], strict=True))),
+        "chunks": dict(sorted(zip(got.ids, got.metadatas, strict=True))),
         "generation": read_generation(settings),
         "feedback": feedback.read_bytes() if feedback.exists() else None,
     }
@@ -242,7 +242,7 @@ def test_html_in_a_document_is_never_live(settings: Settings, tmp_path: Path) ->
     )
     rows, summary = sources.upload_documents([str(page), str(note)], settings=settings)
     assert [row[1].split(" ")[0] for row in rows] == ["ingested", "ingested"], rows
-    chunks = get_store(settings).collection.get(include=["documents"])["documents"]
+    chunks = get_store(settings).get(include=["documents"]).documents
     page_text = " ".join(t for t in chunks if "rota" in t)
     assert "alert" not in page_text and "<script" not in page_text, "an HTML page's scripts are dropped at ingest"
 

@@ -19,15 +19,11 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, SecretStr
 
 from assistant.config import Settings, get_settings
-from assistant.models.chat import (
-    BACKENDS,
+from assistant.models.chat import BACKENDS, ChatModelError, backend_label, get_chat_model, locate_local_model
+from assistant.models.llama import (
     LOCAL_MODEL_FILE,
-    ChatModelError,
     LlamaCppChatModel,
-    backend_label,
-    get_chat_model,
     json_grammar,
-    locate_local_model,
     normalise_response_format,
     reset_chat_model_cache,
 )

@@ -424,8 +424,8 @@ def test_drafting_metrics_on_a_real_draft(corpus_settings) -> None:
         if doc_id not in documents:
             from assistant.index.store import get_store
 
-            got = get_store(corpus_settings).collection.get(where={"doc_id": doc_id}, include=["documents"])
-            documents[doc_id] = "\n\n".join(got["documents"])
+            got = get_store(corpus_settings).get(where={"doc_id": doc_id}, include=["documents"])
+            documents[doc_id] = "\n\n".join(got.documents)
         return documents[doc_id]
 
     scored = score_draft(DraftCase.model_validate(case.model_dump()), made, text_of)

@@ -42,8 +42,8 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def _chunks(settings) -> dict[str, dict]:
-    got = get_store(settings).collection.get(include=["documents", "metadatas"])
-    return {i: {"text": d, **m} for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+    got = get_store(settings).get(include=["documents", "metadatas"])
+    return {i: {"text": d, **m} for i, d, m in zip(got.ids, got.documents, got.metadatas, strict=True)}
 
 
 def test_corpus_ingest_stores_every_framework(corpus_settings) -> None:

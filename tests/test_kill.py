@@ -48,9 +48,9 @@ def _make_docs(folder: Path, n_docs: int = 6, paragraphs: int = 40) -> None:
 
 
 def _ids_by_doc(settings: Settings) -> dict[str, set[str]]:
-    got = get_store(settings).collection.get(include=["metadatas"])
+    got = get_store(settings).get(include=["metadatas"])
     out: dict[str, set[str]] = {}
-    for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+    for chunk_id, meta in zip(got.ids, got.metadatas, strict=True):
         out.setdefault(meta["doc_id"], set()).add(chunk_id)
     return out
 
@@ -228,7 +228,7 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-setattr(get_store(settings).collection, step, die)  # SIGKILL exactly when the ingest reaches this write
+setattr(get_store(settings), step, die)  # SIGKILL exactly when the ingest reaches this write
 ingest_uploads([second], settings)
 sys.exit(3)  # not reached
 """

@@ -256,14 +256,14 @@ def _foreign_write(settings: Settings, doc_id: str, text: str, drop: list[str]) 
     """Write the way another machine sharing a Chroma server would: straight to the collection, no marker."""
     store = get_store(settings)
     chunk_id = f"{doc_id}::{abs(hash(text)):016x}"[:40]
-    store.collection.upsert(
+    store.upsert(
         ids=[chunk_id],
         embeddings=get_embeddings(settings).embed_documents([text]),
         documents=[text],
         metadatas=[{"doc_id": doc_id, "title": doc_id, "source": "elsewhere", "section": doc_id, "position": 0}],
     )
     if drop:
-        store.collection.delete(ids=drop)
+        store.delete(drop)
     return chunk_id
 
 
@@ -283,7 +283,7 @@ def test_writes_by_another_process_are_noticed(settings: Settings, tmp_path: Pat
 
     # One chunk replaced by one: marker and count unchanged. Until the periodic id check, the old index may
     # still score the deleted chunk, but it is never returned (results come from Chroma)...
-    old = get_store(settings).collection.get(where={"doc_id": "alpha"}, include=[])["ids"]
+    old = get_store(settings).all_ids(where={"doc_id": "alpha"})
     _foreign_write(settings, "alpha", "Replacement code word emberstone.", drop=old)
     assert "alpha" not in _bm25_ids(settings, "quillbrook")
     # ...and once the check is due, the index is rebuilt and finds the new chunk.

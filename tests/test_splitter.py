@@ -104,8 +104,8 @@ def test_corpus_chunks_fit_the_model_window(corpus_settings) -> None:
     from assistant.index.store import get_store
 
     embeddings = get_embeddings(corpus_settings)
-    got = get_store(corpus_settings).collection.get(include=["documents", "metadatas"])
-    assert len(got["ids"]) > 20
-    for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+    got = get_store(corpus_settings).get(include=["documents", "metadatas"])
+    assert len(got.ids) > 20
+    for text, meta in zip(got.documents, got.metadatas, strict=True):
         assert embeddings.count_tokens(f"{meta['section']}\n\n{text}") + 2 <= embeddings.max_tokens
         assert meta["section"]

@@ -1,16 +1,17 @@
 """The keyword side of retrieval: a BM25 index (``bm25s`` + PyStemmer) derived from the chunks in Chroma.
 
 Why derived, not written by ingest: Chroma is the one source of truth. Ingest, ``pva remove``, another process
-or another machine (with a Chroma server) may change the collection; an index built from
-``collection.get(...)`` can always be checked against it and rebuilt, so keyword hits never name a chunk that
+or another machine (with a Chroma server) may change the collection; an index built from the store's
+chunks can always be checked against it and rebuilt, so keyword hits never name a chunk that
 is gone or miss one that was added. Each chunk is indexed as ``section + "\\n\\n" + text``, exactly what
 ingest embeds, so both sides of the hybrid search see the same words.
 
 Build once, reuse everywhere:
 
-* In memory, one index per store (location + collection), shared by every thread. Before each query a
-  cheap check compares the store's generation marker (:func:`assistant.index.store.read_generation`, a tiny file
-  ingest rewrites on every write) and ``collection.count()`` with the values the index was built at.
+* In memory, one index per store (location + collection) in a :class:`BM25Cache`, shared by every thread.
+  Before each query a cheap check compares the store's generation marker
+  (:func:`assistant.index.store.read_generation`, a tiny file ingest rewrites on every write) and the store's
+  chunk count with the values the index was built at.
 * On disk, under ``<data dir>/bm25/<collection>/<fingerprint>-v<N>/``, so a new process loads the index
   instead of re-reading and re-tokenising every chunk. The folder is named by the *fingerprint* of the
   collection: a hash of its sorted chunk ids. A chunk id is its document id plus a hash of its heading path
@@ -44,7 +45,7 @@ import numpy as np
 import Stemmer
 
 from assistant.config import Settings, get_settings
-from assistant.index.store import Store, get_store, read_generation
+from assistant.index.store import Store, read_generation
 
 log = logging.getLogger(__name__)
 
@@ -134,20 +135,39 @@ class BM25Index:
         return [(self.ids[i], float(scores[i])) for i in order]
 
 
-@dataclass
-class _Slot:
-    """The cached index of one store, and the lock that keeps two threads from building it twice."""
+class BM25Cache:
+    """The cached index of one store, and the lock that keeps two threads from building it twice.
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    index: BM25Index | None = None
+    One per store location, owned by :class:`~assistant.services.Services`; :meth:`index` keeps it current.
+    """
 
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: BM25Index | None = None
 
-_slots: dict[tuple, _Slot] = {}
-_slots_lock = threading.Lock()
-
-
-def _key(settings: Settings) -> tuple:
-    return (str(settings.data_dir.resolve()), settings.chroma_url, settings.collection)
+    def index(self, store: Store) -> BM25Index:
+        """The BM25 index agreeing with the store's current chunks: cached, else loaded from disk, else built."""
+        settings = store.settings
+        index = self.current
+        if index is not None and _cheap_signals_match(index, store):
+            return index
+        with self.lock:
+            generation, count = read_generation(settings), store.count(max_age=0)
+            index = self.current
+            fresh = index is not None and time.monotonic() - index.verified_at < VERIFY_SECONDS
+            if fresh and index.generation == generation and index.count == count:
+                return index  # another thread refreshed it while we waited
+            ids = store.all_ids()
+            current = fingerprint(ids)
+            if index is not None and index.fingerprint == current:
+                stats["revalidated"] += 1
+            else:
+                index = _load(settings, current) or _build(settings, store)
+            # The snapshot answers for the signals read *before* its ids: a write racing with us bumps the
+            # marker again afterwards, so the next query looks again.
+            index.generation, index.count, index.verified_at = generation, len(ids), time.monotonic()
+            self.current = index
+            return index
 
 
 def index_dir(settings: Settings) -> Path:
@@ -155,45 +175,25 @@ def index_dir(settings: Settings) -> Path:
     return settings.data_dir / "bm25" / settings.collection
 
 
+def get_bm25_index(settings: Settings | None = None, store: Store | None = None) -> BM25Index:
+    """The current BM25 index of the store of ``settings`` (or of ``store``), from their services' cache."""
+    from assistant.services import get_services  # deferred: assistant.services builds on this module
+
+    services = get_services(settings or get_settings())
+    return services.bm25.index(store or services.store)
+
+
 def clear_bm25_cache() -> None:
     """Forget the in-memory indexes (the next query loads from disk or rebuilds); for tests and benchmarks."""
-    with _slots_lock:
-        _slots.clear()
+    from assistant.services import forget  # deferred: assistant.services builds on this module
+
+    forget("bm25")
 
 
-def get_bm25_index(settings: Settings | None = None, store: Store | None = None) -> BM25Index:
-    """The BM25 index agreeing with the store's current chunks: cached, else loaded from disk, else built."""
-    settings = settings or get_settings()
-    store = store or get_store(settings)
-    key = _key(settings)
-    with _slots_lock:
-        slot = _slots.setdefault(key, _Slot())
-    index = slot.index
-    if index is not None and _cheap_signals_match(index, settings, store):
-        return index
-    with slot.lock:
-        generation, count = read_generation(settings), store.count(max_age=0)
-        index = slot.index
-        fresh = index is not None and time.monotonic() - index.verified_at < VERIFY_SECONDS
-        if fresh and index.generation == generation and index.count == count:
-            return index  # another thread refreshed it while we waited
-        ids = store.all_ids()
-        current = fingerprint(ids)
-        if index is not None and index.fingerprint == current:
-            stats["revalidated"] += 1
-        else:
-            index = _load(settings, current) or _build(settings, store)
-        # The snapshot answers for the signals read *before* its ids: a write racing with us bumps the
-        # marker again afterwards, so the next query looks again.
-        index.generation, index.count, index.verified_at = generation, len(ids), time.monotonic()
-        slot.index = index
-        return index
-
-
-def _cheap_signals_match(index: BM25Index, settings: Settings, store: Store) -> bool:
+def _cheap_signals_match(index: BM25Index, store: Store) -> bool:
     if time.monotonic() - index.verified_at >= VERIFY_SECONDS:
         return False
-    return index.generation == read_generation(settings) and index.count == store.count()
+    return index.generation == read_generation(store.settings) and index.count == store.count()
 
 
 def _folder(settings: Settings, fp: str) -> Path:
@@ -223,8 +223,8 @@ def _read_chunks(store: Store) -> tuple[list[str], list[str], list[str]]:
     seen: set[str] = set()
     offset = 0
     while True:
-        page = store.collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-        for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+        page = store.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        for chunk_id, text, meta in zip(page.ids, page.documents, page.metadatas, strict=True):
             if chunk_id in seen:  # paging under a concurrent write can repeat a row
                 continue
             seen.add(chunk_id)
@@ -233,7 +233,7 @@ def _read_chunks(store: Store) -> tuple[list[str], list[str], list[str]]:
             doc_ids.append(str(meta.get("doc_id", "")))
             section = str(meta.get("section") or "")
             texts.append(f"{section}\n\n{text or ''}" if section else text or "")
-        if len(page["ids"]) < _PAGE:
+        if len(page.ids) < _PAGE:
             return ids, doc_ids, texts
         offset += _PAGE
 

@@ -1,9 +1,10 @@
-"""The Chroma collection that holds every chunk, embedded on disk or on a Chroma server.
+"""The one module that talks to Chroma: the chunk collection, embedded on disk or on a Chroma server.
 
 By default Chroma runs embedded and persists under ``<data dir>/chroma``; setting ``PVA_CHROMA_URL``
-(``http://host:8000``) uses a Chroma server instead, with no code change. Reads go through LangChain's
-``Chroma`` vector store. Writes go to the underlying collection directly because the ingest embeds the
-heading path together with the chunk text while storing the text alone, and upserts precomputed vectors.
+(``http://host:8000``) uses a Chroma server instead, with no code change. Similarity search goes through
+LangChain's ``Chroma`` vector store; reads by id or metadata and writes go to the collection, because ingest
+embeds the heading path together with the chunk text while storing the text alone, and upserts precomputed
+vectors. Callers use :class:`Store`'s methods only.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings
 
 COUNT_MAX_AGE = 1.0
 """Seconds a chunk count is reused while the generation marker stays the same.
@@ -32,15 +35,137 @@ does not (another machine on a shared Chroma server) goes unseen. Counting a 100
 about 8 ms, and every query needs the count twice (search depth, BM25 freshness).
 """
 
+Where = dict[str, Any]
+"""A Chroma metadata filter, e.g. ``{"doc_id": "act"}`` or ``{"doc_id": {"$in": ["a", "b"]}}``."""
+
 
 class StoreUnavailableError(RuntimeError):
     """The Chroma server cannot be reached or the store cannot be opened."""
 
 
-@lru_cache(maxsize=8)
-def _client(path: str | None, url: str | None) -> chromadb.ClientAPI:
+@dataclass(frozen=True)
+class Rows:
+    """Chunks read from the store; the lists run in the same order, and a field not asked for is empty."""
+
+    ids: list[str]
+    documents: list[str | None] = field(default_factory=list)
+    metadatas: list[dict[str, Any] | None] = field(default_factory=list)
+    embeddings: Any = field(default_factory=list)
+    """One vector per chunk (an array from Chroma) when ``embeddings`` was included."""
+
+
+class Store:
+    """The chunk collection: reads, writes and similarity search, plus a write lock and a cached count."""
+
+    def __init__(self, settings: Settings, client: chromadb.ClientAPI, embeddings: Embeddings) -> None:
+        self.settings = settings
+        self.client = client
+        metadata = {"hnsw:space": "cosine", "embedding_model": settings.embedding_model}
+        self._chroma = client.get_or_create_collection(
+            name=settings.collection, embedding_function=None, metadata=metadata
+        )
+        self.vectorstore = Chroma(
+            collection_name=settings.collection,
+            embedding_function=embeddings,
+            client=client,
+            collection_metadata=metadata,
+        )
+        self.write_lock = threading.Lock()
+        """Held around every write through this process (ingest, removal), with :func:`bump_generation`."""
+        self._counted: tuple[str, float, int] | None = None
+
+    # ------------------------------------------------------------------------------------------------ reads
+
+    def count(self, max_age: float | None = None) -> int:
+        """Chunks in the collection; reused for ``max_age`` seconds (default :data:`COUNT_MAX_AGE`) while the
+        generation marker is unchanged."""
+        generation, now = read_generation(self.settings), time.monotonic()
+        counted = self._counted
+        limit = COUNT_MAX_AGE if max_age is None else max_age
+        if counted is not None and counted[0] == generation and now - counted[1] < limit:
+            return counted[2]
+        total = self._chroma.count()
+        self._counted = (generation, now, total)
+        return total
+
+    def get(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        where: Where | None = None,
+        include: Sequence[str] = ("documents", "metadatas"),
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Rows:
+        """Chunks by id and/or metadata filter; ``include`` names what to return besides the ids
+        (``documents``, ``metadatas``, ``embeddings``)."""
+        got = self._chroma.get(
+            ids=list(ids) if ids is not None else None,
+            where=where,
+            include=list(include),  # type: ignore[arg-type]  (Chroma's Include literals)
+            limit=limit,
+            offset=offset,
+        )
+
+        def column(name: str) -> Any:
+            value = got.get(name)
+            return [] if value is None else value
+
+        return Rows(
+            ids=list(got["ids"]),
+            documents=list(column("documents")),
+            metadatas=list(column("metadatas")),
+            embeddings=column("embeddings"),
+        )
+
+    def all_ids(self, where: Where | None = None) -> list[str]:
+        """The ids of every chunk (matching ``where``, when given)."""
+        return self.get(where=where, include=()).ids
+
+    def similarity_search(
+        self, vector: Sequence[float], k: int, where: Where | None = None
+    ) -> list[tuple[Document, float]]:
+        """The ``k`` chunks nearest ``vector`` with their cosine distance (``1 - cos``), nearest first."""
+        return self.vectorstore.similarity_search_by_vector_with_relevance_scores(list(vector), k=k, filter=where)
+
+    # ----------------------------------------------------------------------------------------------- writes
+
+    @property
+    def max_batch_size(self) -> int:
+        """The most chunks one write may carry (a limit of the Chroma backend)."""
+        return self.client.get_max_batch_size()
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        embeddings: Sequence[Sequence[float]] | Any,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """Add or replace chunks with precomputed vectors, in as many writes as the backend's batch limit needs."""
+        step = self.max_batch_size
+        for start in range(0, len(ids), step):
+            end = start + step
+            self._chroma.upsert(
+                ids=list(ids[start:end]),
+                embeddings=embeddings[start:end],
+                documents=list(documents[start:end]),
+                metadatas=list(metadatas[start:end]),
+            )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Replace the metadata of existing chunks, keeping their text and vectors."""
+        self._chroma.update(ids=list(ids), metadatas=list(metadatas))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        self._chroma.delete(ids=list(ids))
+
+
+def _client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if url:
+    if settings.chroma_url:
+        url = settings.chroma_url
         parsed = urlparse(url)
         try:
             return chromadb.HttpClient(
@@ -53,78 +178,25 @@ def _client(path: str | None, url: str | None) -> chromadb.ClientAPI:
             raise StoreUnavailableError(
                 f"cannot reach the Chroma server at {url} ({exc}): start it (`chroma run`) or unset PVA_CHROMA_URL"
             ) from exc
-    assert path is not None
-    return chromadb.PersistentClient(path=path, settings=chroma_settings)
-
-
-def chroma_client(settings: Settings) -> chromadb.ClientAPI:
-    """The Chroma client for these settings (one per location per process)."""
-    if settings.chroma_url:
-        return _client(None, settings.chroma_url)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return _client(str(settings.chroma_path.resolve()), None)
+    return chromadb.PersistentClient(path=str(settings.chroma_path.resolve()), settings=chroma_settings)
 
 
-@dataclass
-class Store:
-    """The chunk collection plus the LangChain vector store over it."""
-
-    settings: Settings
-    vectorstore: Chroma
-    write_lock: threading.Lock
-    _counted: tuple[str, float, int] | None = field(default=None, init=False, repr=False)
-
-    @property
-    def collection(self) -> chromadb.Collection:
-        return self.vectorstore._collection
-
-    def count(self, max_age: float | None = None) -> int:
-        """Chunks in the collection; reused for ``max_age`` seconds (default :data:`COUNT_MAX_AGE`) while the
-        generation marker is unchanged."""
-        generation, now = read_generation(self.settings), time.monotonic()
-        counted = self._counted
-        limit = COUNT_MAX_AGE if max_age is None else max_age
-        if counted is not None and counted[0] == generation and now - counted[1] < limit:
-            return counted[2]
-        total = self.collection.count()
-        self._counted = (generation, now, total)
-        return total
-
-    def fingerprint(self) -> str:
-        """Changes whenever a chunk is added or removed; derived indexes (BM25) key their caches on it."""
-        import hashlib
-
-        ids = sorted(self.all_ids())
-        return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-
-    def all_ids(self) -> list[str]:
-        return self.collection.get(include=[])["ids"]
+def open_store(settings: Settings, embeddings: Embeddings) -> Store:
+    """Open (creating if needed) the collection ``settings`` point at; ``embeddings`` embed search queries."""
+    return Store(settings, _client(settings), embeddings)
 
 
-_stores: dict[tuple, Store] = {}
-_stores_lock = threading.Lock()
+def store_key(settings: Settings) -> tuple:
+    """What identifies a store: settings equal on these share one :class:`Store` (and its write lock)."""
+    return (str(settings.chroma_path.resolve()), settings.chroma_url, settings.collection, settings.embedding_model)
 
 
 def get_store(settings: Settings) -> Store:
-    """The store for these settings, opened once per process."""
-    key = (
-        str(settings.chroma_path.resolve()),
-        settings.chroma_url,
-        settings.collection,
-        settings.embedding_model,
-    )
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            vectorstore = Chroma(
-                collection_name=settings.collection,
-                embedding_function=get_embeddings(settings),
-                client=chroma_client(settings),
-                collection_metadata={"hnsw:space": "cosine", "embedding_model": settings.embedding_model},
-            )
-            store = Store(settings, vectorstore, threading.Lock())
-            _stores[key] = store
-        return store
+    """The store of these settings' :class:`~assistant.services.Services`, opened once per process."""
+    from assistant.services import get_services  # deferred: assistant.services builds on this module
+
+    return get_services(settings).store
 
 
 def generation_path(settings: Settings) -> Path:
@@ -159,10 +231,3 @@ def bump_generation(settings: Settings) -> str:
     tmp.write_text(marker, encoding="utf-8")
     os.replace(tmp, path)
     return marker
-
-
-def reset_store_cache() -> None:
-    """Forget opened stores (tests that move the data dir call this)."""
-    with _stores_lock:
-        _stores.clear()
-    _client.cache_clear()

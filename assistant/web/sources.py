@@ -41,10 +41,10 @@ def document_sections(doc_id: str | None, settings: Settings | None = None) -> s
     if not doc_id:
         return PICK_A_DOCUMENT
     store = get_store(settings or get_settings())
-    found = store.collection.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
-    if not found["ids"]:
+    found = store.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
+    if not found.ids:
         return f"No document '{html.escape(doc_id)}' in the index: refresh the list."
-    rows = sorted(zip(found["metadatas"], found["documents"], strict=True), key=lambda r: r[0].get("position", 0))
+    rows = sorted(zip(found.metadatas, found.documents, strict=True), key=lambda r: r[0].get("position", 0))
     sections: dict[str, list[str]] = {}
     for meta, text in rows:
         sections.setdefault(str(meta.get("section", "")), []).append(text or "")
