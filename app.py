@@ -428,7 +428,7 @@ def build_app(settings: Settings | None = None, access: chat_ui.Access | None = 
         )
 
         def fill_example():
-            from assistant.drafting.draft import load_request
+            from assistant.drafting import load_request
 
             request = load_request(EXAMPLE_DRAFT)
             chosen = list(request.outcomes)

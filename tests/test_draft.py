@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from assistant.catalogue import load_catalogue
-from assistant.drafting.draft import (
+from assistant.drafting import (
     Draft,
     DraftError,
     DraftInputError,

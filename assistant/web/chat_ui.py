@@ -2,7 +2,7 @@
 
 Keeping it here (not in ``app.py``) means the same code is exercised by unit tests without a browser, and the
 app does nothing the CLI's library functions do not: the chat calls :func:`assistant.answer.ask_stream`, the
-Sources tab :mod:`ingest` and :mod:`ingest.uploads`, the Draft tab :func:`assistant.drafting.draft.draft`.
+Sources tab :mod:`ingest` and :mod:`ingest.uploads`, the Draft tab :func:`assistant.drafting.draft`.
 
 Rendering rules, and why:
 
@@ -35,7 +35,7 @@ from assistant.types import Answer, Citation, message_text
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
-    from assistant.drafting.draft import Draft
+    from assistant.drafting import Draft
 
 log = logging.getLogger(__name__)
 
@@ -643,7 +643,7 @@ def draft_form_to_request(
     word_limit: Any,
     tone: str,
 ) -> dict[str, Any]:
-    """The drafting form's fields as the mapping :func:`assistant.drafting.draft.parse_request` validates.
+    """The drafting form's fields as the mapping :func:`assistant.drafting.parse_request` validates.
 
     Commitments typed for an outcome that is no longer ticked are ignored (the box is hidden then), so
     unticking an outcome never produces a confusing "commitments for an unchosen outcome" error.
@@ -744,7 +744,7 @@ def run_draft(
 
     Form errors come back as a message in ``markdown`` with ``ok=False`` (never an exception).
     """
-    from assistant.drafting.draft import DraftError, draft, to_docx, to_markdown
+    from assistant.drafting import DraftError, draft, to_docx, to_markdown
 
     try:
         result = draft(form, settings=settings or get_settings(), backend=backend, llm=llm)
