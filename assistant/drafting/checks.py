@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.answer import passage_text
 from assistant.drafting.outline import Item
 from assistant.drafting.overclaim import OverclaimChecker
 from assistant.drafting.request import DraftRequest
@@ -15,8 +16,8 @@ __all__ = ["Checks"]
 
 
 def _passages(chunks: Sequence[RetrievedChunk]) -> list[str]:
-    """The chunks as the sentence verifier reads them."""
-    return [chunk.text for chunk in chunks]
+    """The chunks as the sentence verifier reads them, as it does for answers: with their section headings."""
+    return [passage_text(chunk.section, chunk.text) for chunk in chunks]
 
 
 class Checks:
