@@ -15,7 +15,7 @@ from assistant.text import split_sentences, strip_citations
 if TYPE_CHECKING:
     from assistant.drafting.request import DraftRequest
 
-__all__ = ["Invented", "OverclaimChecker", "figures", "find_invented", "names"]
+__all__ = ["Invented", "OverclaimChecker", "figures", "find_invented"]
 
 ClaimKind = Literal["money", "percentage", "number", "date", "name"]
 
@@ -324,11 +324,6 @@ def _names(sentence: str) -> tuple[str, ...]:
             continue  # a month is a date, checked with the figures
         found.append(" ".join(words))
     return tuple(found)
-
-
-def names(sentence: str) -> list[str]:
-    """The capitalised runs of ``sentence`` the over-claim check treats as names (see the module docstring)."""
-    return list(_names(sentence))
 
 
 def _normalise(text: str) -> str:
