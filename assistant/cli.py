@@ -354,10 +354,10 @@ def draft_command(
 
     from rich.markdown import Markdown
 
-    from assistant.drafting.draft import DraftError, draft, load_request, save, to_markdown
+    from assistant.drafting import EXPORT_SUFFIXES, DraftError, draft, load_request, save, to_markdown
     from assistant.models.chat import ChatModelError
 
-    if out is not None and out.suffix.lower() not in (".docx", ".md"):
+    if out is not None and out.suffix.lower() not in EXPORT_SUFFIXES:
         err_console.print(f"[red]Cannot write {out.name}:[/] use a .docx (Word) or .md (Markdown) file name.")
         raise typer.Exit(2)
     try:

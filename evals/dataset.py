@@ -107,7 +107,7 @@ class QuestionCase(BaseModel):
 
 
 class DraftCase(BaseModel):
-    """One drafting case: the request as :class:`assistant.drafting.draft.DraftRequest` takes it, plus expectations.
+    """One drafting case: the request as :class:`assistant.drafting.DraftRequest` takes it, plus expectations.
 
     ``request`` is passed through unchanged, so the dataset follows the drafting engine's own input format
     (the fields of ``examples/response.yaml``). ``outcomes`` lists the catalogue outcome ids the draft must

@@ -1,7 +1,7 @@
 """Run the eval suite: ask every case through the public API, score it, and summarise.
 
 :func:`run_eval` drives exactly what the CLI and the app use — :func:`assistant.answer.ask` for answers,
-:func:`assistant.retrieval.search` for the retrieval comparison, :func:`assistant.drafting.draft.draft` for drafts —
+:func:`assistant.retrieval.search` for the retrieval comparison, :func:`assistant.drafting.draft` for drafts —
 so a figure here is a figure a user would see. Per case it records the answer, its citations and quotes,
 every sentence with the verdicts of the app's verifier, the strict content-word signal and (if configured)
 an NLI / LLM judge, key facts found and missing, where the gold evidence ranked in each retrieval mode, and
@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings, get_settings
+from assistant.drafting import draft
 from assistant.index.store import get_store
 from assistant.models.chat import resolve_backend
 from assistant.retrieval import MODES, rewrite_followup, search
@@ -499,7 +500,7 @@ def _request_numbers(request: dict[str, Any]) -> set[str]:
 
 
 def score_draft(case: DraftCase, made: Any, documents: Callable[[str], str]) -> DraftResult:
-    """Score one :class:`assistant.drafting.draft.Draft` against its case.
+    """Score one :class:`assistant.drafting.Draft` against its case.
 
     - outcome coverage: the case's outcomes that got a section (a response) or a part (a statement) of their own;
     - invented figures: numbers in the draft body found neither in the request, the case's allowed figures
@@ -549,13 +550,9 @@ def score_draft(case: DraftCase, made: Any, documents: Callable[[str], str]) -> 
 def evaluate_drafts(
     cases: Sequence[DraftCase], settings: Settings, backend: str, llm: Any = None
 ) -> tuple[dict[str, Any], list[DraftResult]]:
-    """Draft every case with :func:`assistant.drafting.draft` and score it; skipped cleanly if drafting is absent."""
+    """Draft every case with :func:`assistant.drafting.draft` and score it."""
     if not cases:
         return {"status": "skipped: no drafting cases"}, []
-    try:
-        from assistant.drafting.draft import draft
-    except Exception as exc:  # the drafting engine lands separately; say so instead of failing the run
-        return {"status": f"skipped: assistant.drafting.draft is not importable ({exc.__class__.__name__}: {exc})"}, []
     store = get_store(settings)
 
     @lru_cache(maxsize=64)

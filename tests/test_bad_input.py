@@ -26,7 +26,7 @@ import ingest.uploads as uploads
 from assistant.answer import InvalidQuestionError, ask
 from assistant.catalogue import load_catalogue
 from assistant.config import Settings
-from assistant.drafting.draft import DraftInputError, draft
+from assistant.drafting import DraftInputError, draft
 from assistant.feedback import feedback_path, record_feedback
 from assistant.index.store import get_store, read_generation
 from assistant.types import message_text

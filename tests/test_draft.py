@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from assistant.catalogue import load_catalogue
-from assistant.drafting.draft import (
+from assistant.drafting import (
     Draft,
     DraftError,
     DraftInputError,
@@ -308,6 +308,30 @@ def test_find_invented_flags_figures_and_names_the_bidder_did_not_give(text, inv
     assert [f.text for f in found] == invented
     for claim in found:
         assert claim.sentence == text
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("exampleshire skills hub", "We will work with the Exampleshire Skills Hub."),
+        ("EXAMPLESHIRE SKILLS HUB", "We will work with the Exampleshire Skills Hub."),
+        ("Exampleshire Skills Hub", "We will work with the EXAMPLESHIRE SKILLS HUB."),
+    ],
+)
+def test_names_are_compared_without_regard_to_case(given, written) -> None:
+    request = parse_request(small_request(commitments={JOBS: [f"6 apprenticeships with the {given}"]}))
+    assert find_invented(written, request) == []
+    assert [f.text for f in find_invented("We will work with the Exampleshire Skills Academy.", request)] == [
+        "Exampleshire Skills Academy"
+    ]
+
+
+def test_strict_mode_keeps_a_partner_the_bidder_wrote_in_lower_case(corpus_settings, fake_chat) -> None:
+    request = small_request(commitments={JOBS: ["6 apprenticeships with the exampleshire skills hub over 3 years"]})
+    reply = "We will recruit the apprentices with the Exampleshire Skills Hub and support each of them in training."
+    made = draft(request, corpus_settings, llm=fake_chat(reply))
+    assert "recruit the apprentices with the Exampleshire Skills Hub" in made.text()
+    assert not [f for f in made.flags if f.kind == "invented_name"]
 
 
 def test_figures_quoted_from_a_cited_source_are_not_claims() -> None:

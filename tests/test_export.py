@@ -10,7 +10,7 @@ from docx import Document
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.drafting.draft import Draft, draft, load_request, save, to_docx, to_markdown
+from assistant.drafting import Draft, draft, load_request, save, to_docx, to_markdown
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 RESPONSE = EXAMPLES / "response.yaml"

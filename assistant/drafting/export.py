@@ -1,23 +1,15 @@
-"""Exporting a :class:`~assistant.drafting.draft.Draft` to Word (.docx, through python-docx) and Markdown.
-
-Both formats render the same blocks in the same order (:meth:`Draft.blocks`), so what the word count counts
-is exactly the body a reader sees. Around the body they add what a bid writer needs but a tender portal does
-not count: the title, the question being answered, the word count against the limit, a **References**
-section listing every cited source (framework, section, quoted passage) and, when there are any, the
-**drafting notes** (flags) to resolve before submission.
-
-Word output uses the built-in styles of python-docx's default template (``Title``, ``Heading 1/2``,
-``List Bullet``, ``Intense Quote``), so the document picks up the organisation's own styles when pasted into
-their bid template.
-"""
+"""A draft as Word (.docx, through python-docx) and Markdown: the body the word count counts, then the references and
+drafting notes a bid writer resolves before submission."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from assistant.drafting.draft import Draft, DraftFlag
+from docx import Document
+from docx.shared import Pt
+
+from assistant.drafting.types import Draft, DraftFlag
+from assistant.types import Citation
 
 __all__ = ["EXPORT_SUFFIXES", "save", "to_docx", "to_markdown"]
 
@@ -41,7 +33,7 @@ def _word_line(draft: Draft) -> str:
     return line
 
 
-def _reference(citation) -> str:
+def _reference(citation: Citation) -> str:
     return f"{citation.title} — {citation.section} — “{citation.quote}”"
 
 
@@ -99,10 +91,11 @@ def to_markdown(draft: Draft) -> str:
 
 
 def to_docx(draft: Draft, path: str | Path) -> Path:
-    """Write the draft as a Word document at ``path`` (parent folders are created); returns the path."""
-    from docx import Document
-    from docx.shared import Pt
+    """Write the draft as a Word document at ``path`` (parent folders are created); returns the path.
 
+    Only built-in styles are used (``Title``, ``Heading 1/2``, ``List Bullet``, ``Intense Quote``), so the text takes
+    on the organisation's own styles when pasted into their bid template.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = Document()

@@ -1,44 +1,21 @@
-"""The over-claim check: every figure and named commitment in a draft must come from the bidder's own input.
-
-"Do not over-claim" is a principle of social value, and for a bid writer the costliest mistake a drafting
-tool can make is a promise the organisation never gave: "250 jobs", "£2m", "by March 2026", "our Green
-Futures Academy". A chat model writes such things fluently, and a template can slip one in by accident, so
-the drafting engine runs this check over *every* sentence it produces, whichever wrote it.
-
-What counts as a claim:
-
-* **money** — ``£2m``, ``£50,000``, ``2 million pounds`` (compared by value, so ``£2m`` = ``£2,000,000``);
-* **percentages** — ``30%``, ``30 per cent``;
-* **numbers** — digits and number words (``six`` = ``6``, ``twenty-five`` = ``25``), years included;
-* **dates** — a month next to a number (``March 2027``, ``1st April``): the month must be given too, so a
-  draft cannot sharpen "by 2027" into "by March 2027";
-* **names** — runs of Title Case words (``Green Futures Academy``) and capitalised words inside a sentence
-  (``Barnardo's``, ``ISO``): a named programme, partner or accreditation must appear in the input.
-
-A claim is allowed when the bidder's input contains it (commitments, evidence, description, title, buyer,
-question, supplier, resources, reporting), when the corpus passages a sentence *cites* contain it (a guidance
-quote such as "the Social Value Act was introduced in 2012" is the guidance speaking, not the bidder), or,
-for names, when it names a Social Value Model theme or outcome or a principle of social value. Families are
-kept apart: ``6 apprenticeships`` allows "six" but not "£6" or "6%".
-
-The check is deliberately literal. It does not understand arithmetic ("6 a year for 3 years" does not allow
-"18"), which is the point: a derived figure is a new claim and the bid writer should make it, not the tool.
-"""
+"""The over-claim check: every figure, date and name in a draft must come from the bidder's input or the passage
+it cites; ``6 apprenticeships`` allows "six" but not "£6", "6%" or "Green Futures Academy"."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from assistant.grounding import split_sentences, strip_citations
+from assistant.catalogue import load_catalogue
+from assistant.text import split_sentences, strip_citations
 
 if TYPE_CHECKING:
-    from assistant.drafting.draft import DraftRequest
+    from assistant.drafting.request import DraftRequest
 
-__all__ = ["Invented", "OverclaimChecker", "figures", "find_invented", "names", "request_texts"]
+__all__ = ["Invented", "OverclaimChecker", "figures", "find_invented"]
 
 ClaimKind = Literal["money", "percentage", "number", "date", "name"]
 
@@ -349,12 +326,9 @@ def _names(sentence: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def names(sentence: str) -> list[str]:
-    """The capitalised runs of ``sentence`` the over-claim check treats as names (see the module docstring)."""
-    return list(_names(sentence))
-
-
 def _normalise(text: str) -> str:
+    """``text`` as names are compared: case-insensitive ("exampleshire skills hub" names the Exampleshire Skills Hub),
+    without markers, possessives or punctuation, padded with spaces so only whole words match."""
     text = strip_citations(text).replace("’", "'").lower()
     text = re.sub(r"'s\b", "", text)
     return " " + " ".join(re.findall(r"[\w&]+", text)) + " "
@@ -377,26 +351,16 @@ def _known_name(name: str, known: str) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def request_texts(request: DraftRequest) -> list[str]:
-    """Every piece of text the bidder gave: the only place a figure or a name may come from."""
-    texts = [request.title, request.buyer, request.description, request.question or "", request.supplier or ""]
-    texts += [c for items in request.commitments.values() for c in items]
-    texts += list(request.evidence) + list(request.resources) + [request.reporting or ""]
-    return [t for t in texts if t and t.strip()]
-
-
 class OverclaimChecker:
     """The over-claim check for one request: what the bidder gave is indexed once, then any text is checked.
 
-    ``extra_allowed`` adds texts whose figures and names may be used freely (the drafting engine passes the
-    catalogue's names of the chosen themes and outcomes, so headings and outcome quotes never trip it).
+    The catalogue's theme, outcome and principle names are allowed too, so headings and outcome quotes never trip it.
+    The check is literal on purpose: "6 a year for 3 years" does not allow "18", a new claim the bid writer must make.
     """
 
-    def __init__(self, request: DraftRequest, extra_allowed: Iterable[str] = ()) -> None:
-        from assistant.catalogue import load_catalogue
-
+    def __init__(self, request: DraftRequest) -> None:
         catalogue = load_catalogue()
-        allowed = request_texts(request) + list(extra_allowed)
+        allowed = request.texts()
         allowed += [theme.name for theme in catalogue.themes]
         allowed += [outcome.name for _, outcome in catalogue.all_outcomes()]
         allowed += [p.name for p in catalogue.social_value_principles.principles]

@@ -18,7 +18,7 @@ from assistant.web.errors import user_error_message
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
-    from assistant.drafting.draft import Draft
+    from assistant.drafting import Draft
 
 FORM_FIELDS = (
     "kind",
@@ -132,7 +132,7 @@ def fields_to_request(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def example_fields(path: Path) -> dict[str, Any]:
     """The form filled in from an example request file, by field name (lists as one line per item)."""
-    from assistant.drafting.draft import load_request  # deferred: loads LangChain (importing app stays cheap)
+    from assistant.drafting import load_request  # deferred: loads LangChain (importing app stays cheap)
 
     request = load_request(path)
     values: dict[str, Any] = {
@@ -227,7 +227,7 @@ def run_draft(
 
     Form errors come back as a message in ``markdown`` with ``ok=False`` (never an exception).
     """
-    from assistant.drafting.draft import DraftError, draft, to_docx, to_markdown  # deferred: loads LangChain
+    from assistant.drafting import DraftError, draft, to_docx, to_markdown  # deferred: loads LangChain
 
     try:
         result = draft(form, settings=settings or get_settings(), backend=backend, llm=llm)
