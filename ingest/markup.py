@@ -26,6 +26,9 @@ _BLOCK = _names(
     "p ul ol dl pre table blockquote div section article main body figure figcaption address details summary "
     "h1 h2 h3 h4 h5 h6 li hr"
 )
+_LISTS = _names("ul ol")
+_FURNITURE_ROLES = _names("navigation banner contentinfo search complementary")
+"""ARIA landmarks of a page's furniture, for sites that mark them on a ``div`` rather than ``nav``/``footer``."""
 _ANCHOR_MARKS = {"¶", "#", "§", "🔗", "link"}
 
 
@@ -86,6 +89,8 @@ def html_blocks(html: str) -> tuple[list[Block], str | None]:
     title = _words(soup.title.get_text()) if soup.title else None
     for tag in soup(list(_SKIP)):
         tag.decompose()
+    for tag in soup.find_all(attrs={"role": list(_FURNITURE_ROLES)}):
+        tag.decompose()
     for anchor in soup.find_all("a"):
         if _words(anchor.get_text()) in _ANCHOR_MARKS:
             anchor.decompose()
@@ -94,20 +99,37 @@ def html_blocks(html: str) -> tuple[list[Block], str | None]:
     return finish(blocks), title or None
 
 
-def _text(element: Tag) -> str:
-    """An element's text without its nested lists (they become items of their own)."""
-    parts = []
-    for child in element.children:
-        if isinstance(child, Tag) and child.name in ("ul", "ol", "dl"):
-            continue
-        parts.append(child.get_text(" ") if isinstance(child, Tag) else str(child))
-    return _words(" ".join(parts))
+def _raw(element: Tag, skip: frozenset[str] = frozenset()) -> str:
+    """``element``'s text as written: inline pieces joined as they stand, blocks apart; ``skip`` subtrees left out.
+
+    A definition term is followed by a colon, so "<dt>Term</dt><dd>meaning</dd>" reads "Term: meaning".
+    """
+    parts: list[str] = []
+
+    def visit(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, Tag):
+                if child.name in skip:
+                    continue
+                block = child.name in _BLOCK or child.name in ("br", "dt", "dd")
+                parts.append(" " if block else "")
+                visit(child)
+                parts.append(": " if child.name == "dt" else " " if block else "")
+            elif type(child) is NavigableString:
+                parts.append(str(child))
+
+    visit(element)
+    return "".join(parts)
+
+
+def _flat(element: Tag, skip: frozenset[str] = frozenset()) -> str:
+    return _words(_raw(element, skip))
 
 
 def _list(element: Tag, blocks: list[Block], depth: int) -> None:
     start = int(element.get("start", 1)) if str(element.get("start", "1")).isdigit() else 1
     for n, item in enumerate(element.find_all("li", recursive=False), start=start):
-        text = _text(item)
+        text = _flat(item, _LISTS)
         if text:
             blocks.append(Block("item", text, depth, f"{n}." if element.name == "ol" else ""))
         for nested in item.find_all(["ul", "ol"], recursive=False):
@@ -119,41 +141,40 @@ def _walk(element: Tag, blocks: list[Block]) -> None:
     inline: list[str] = []
 
     def flush() -> None:
-        text = _words(" ".join(inline))
+        text = _words("".join(inline))
         inline.clear()
         if text:
             blocks.append(Block("para", text))
 
     for child in element.children:
-        if isinstance(child, NavigableString):
+        if type(child) is NavigableString:
             inline.append(str(child))
             continue
         if not isinstance(child, Tag) or child.name in _SKIP:
             continue
         if child.name not in _BLOCK and not child.find(list(_BLOCK)):
-            inline.append(child.get_text(" "))
+            inline.append(" " if child.name == "br" else _raw(child))
             continue
         flush()
         name = child.name
         if re.fullmatch(r"h[1-6]", name):
-            if text := _words(child.get_text(" ")):
+            if text := _flat(child):
                 blocks.append(Block("heading", text, int(name[1])))
         elif name in ("ul", "ol"):
             _list(child, blocks, 0)
         elif name == "dl":
             for term in child.find_all("dt"):
                 definition = term.find_next_sibling("dd")
-                text = _words(term.get_text(" ")) + (": " + _words(definition.get_text(" ")) if definition else "")
-                blocks.append(Block("item", text))
+                blocks.append(Block("item", _flat(term) + (": " + _flat(definition) if definition else "")))
         elif name == "pre":
             blocks.append(Block("pre", child.get_text().strip("\n")))
         elif name == "table":
             for row in child.find_all("tr"):
-                cells = [_words(cell.get_text(" ")) for cell in row.find_all(["td", "th"])]
+                cells = [_flat(cell) for cell in row.find_all(["td", "th"])]
                 if any(cells):
                     blocks.append(Block("item", " | ".join(c for c in cells if c)))
         elif name == "p" and not child.find(list(_BLOCK)):
-            if text := _words(child.get_text(" ")):
+            if text := _flat(child):
                 blocks.append(Block("para", text))
         else:
             _walk(child, blocks)

@@ -213,7 +213,8 @@ def _flow(lines: list[Line], small: set[int], width: float) -> list[Line]:
     for line in body:
         if previous is not None and line.page != previous.page:
             pending.extend(notes.pop(previous.page, []))
-        if pending and (line.gap or line.level or line.style):
+        # Notes wait for a new paragraph of the body text: not a list's next item or an item's indented text.
+        if pending and (line.level or line.style or (line.gap and line.indent <= 1 and not item_marker(line.text))):
             out.extend(pending)
             pending = []
         out.append(line)

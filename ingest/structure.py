@@ -3,13 +3,16 @@
 The readers (plain text, PDF) hand over :class:`~ingest.layout.Line`\\ s; some come with a heading style the
 reader saw (an underline, a bigger or bolder font) or a level it knows (a PDF outline). On top of those, text
 alone marks a heading when a line stands by itself and reads like a title: numbered ("2.1. General rules",
-"3 Scope"), a division ("Chapter 4", "Annex B: Forms") or in capitals. A numbered heading's level is its number's
-depth; a style's level is the depth its numbered headings share, else its rank (first seen, or the reader's
-order of prominence). List items are recognised by their markers ("-", "•", "1.", "(a)", "iv)") with their
-nesting (by indent, and by a change of marker style at the same indent) and keep their lead-in: the paragraph
-before a list is written directly above it, with no blank line, when it ends with a colon or mid-sentence, so
-the splitter keeps the two together. A list written inside a sentence ("the following: (a) x; (b) y") is
-unfolded into items. A list that only repeats the document's headings (a table of contents) is dropped.
+"3 Scope"), a division ("Chapter 4", "Annex B: Forms"), in capitals, centred, or the document's opening line.
+A numbered heading's level is its number's depth; a style's level is the depth its numbered headings share,
+else its rank (first seen, or the reader's order of prominence); divisions nest part › chapter › section.
+
+List items are recognised by their markers ("-", "•", "1.", "(a)", "iv)") with their nesting (by indent, and
+by a change of marker style at the same indent) and keep their lead-in: the paragraph before a list is written
+directly above it, with no blank line, when it ends with a colon or mid-sentence, so the splitter keeps the two
+together. A short line with indented text under it is a definition list's term, written as "term: definition".
+A list written inside a sentence ("the following: (a) x; (b) y") is unfolded into items. A list that only
+repeats the document's headings (a table of contents) is dropped.
 """
 
 from __future__ import annotations
@@ -121,6 +124,18 @@ def _in_numbered_list(lines: list[Line], i: int) -> bool:
     return False
 
 
+def _centred(lines: list[Line], i: int, width: float) -> bool:
+    """A title-like line centred between the margins, unlike the lines beside it (not an indented block)."""
+    line = lines[i]
+    neighbours = [lines[j].indent for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+    return (
+        line.indent > width * 0.2
+        and abs(line.indent - (width - line.end)) <= max(3.0, width * 0.07)
+        and all(abs(indent - line.indent) > 2 for indent in neighbours)
+        and _title_like(line.text)
+    )
+
+
 def _headings(lines: list[Line], width: float, text_rules: bool) -> dict[int, tuple[str, int | None, int]]:
     """Index of each heading line → (style, number depth, level the reader knows)."""
     found: dict[int, tuple[str, int | None, int]] = {}
@@ -138,15 +153,11 @@ def _headings(lines: list[Line], width: float, text_rules: bool) -> dict[int, tu
         ):
             continue  # the line runs on, or is a term with its definition indented under it
         kind = heading_kind(line.text)
-        neighbours = [lines[j].indent for j in (i - 1, i + 1) if 0 <= j < len(lines)]
-        centred = (
-            line.indent > 8
-            and abs(line.indent - (width - line.end)) <= 4
-            and all(abs(indent - line.indent) > 2 for indent in neighbours)
-            and _title_like(line.text)
-        )
-        if kind is None and centred:
+        if kind is None and _centred(lines, i, width):
             kind = ("centred", number_depth(line.text))
+        if kind is None and i == 0 and _title_like(line.text) and not (following and item_marker(following.text)):
+            found[i] = ("first-line", None, 1)  # a document opening with a line on its own (not a list's lead-in)
+            continue
         if kind is None:
             continue
         if kind[0] == "numbered" and kind[1] == 1 and item_marker(line.text) and _in_numbered_list(lines, i):
@@ -396,6 +407,8 @@ def _drop_contents(blocks: list[Block]) -> list[Block]:
         run = blocks[i:j]
         if len(run) >= 3 and sum(_key(b.text) in headings for b in run) >= 0.7 * len(run):
             i = j
+            if out and out[-1].kind == "heading" and (j == len(blocks) or blocks[j].kind == "heading"):
+                out.pop()  # a heading over nothing but contents ("Appendices" in the contents pages)
             continue
         out.extend(run or [blocks[i]])
         i = max(j, i + 1)

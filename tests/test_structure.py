@@ -205,6 +205,12 @@ TEXT_HEADINGS = [
         id="all-caps",
     ),
     pytest.param(
+        "Annual plan 2025\n\n" + " " * 33 + "Waste Strategy\n\nThe council collects waste every week from every "
+        "household in the borough, and\nrecycles more of it each year than the year before.\n",
+        [(1, "Annual plan 2025"), (2, "Waste Strategy")],
+        id="opening-line-and-centred",
+    ),
+    pytest.param(
         "Suppliers must:\n\n1. Register online\n\n2. Report quarterly\n\nThe register is public. It is\n"
         "reviewed each year. ANNUAL REVIEW of the register happens in May, and the results\nare published.\n",
         [],
@@ -373,6 +379,7 @@ TITLES = [
     pytest.param(
         "txt", "Travel Policy\n=============\n\nStaff travel by rail.\n", "Travel Policy", id="text-first-heading"
     ),
+    pytest.param("txt", "Travel policy\n\nStaff travel by rail.\n", "Travel policy", id="text-opening-line-on-its-own"),
     pytest.param("txt", "Staff travel by rail.\n", "q3 report final", id="text-file-name-last-resort"),
     pytest.param(
         "pdf", ([("p", "Quarterly figures.")], "Q3 Performance Report"), "Q3 Performance Report", id="pdf-metadata"
