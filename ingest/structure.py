@@ -393,7 +393,9 @@ def _unfold_inline_lists(blocks: list[Block]) -> list[Block]:
 
 
 def _key(text: str) -> str:
-    return re.sub(r"[^\w]+", "", re.sub(r"^[\d.\s]+", "", text.lower()))
+    """A heading's words for matching it in a table of contents: no division word, number or punctuation."""
+    label = r"^(?:(?:chapter|part|section|article|annex|appendix|schedule)\s+)?(?:[\d.]+|[ivxlc]+\.|[a-z]\.)?\s*"
+    return re.sub(r"[^\w]+", "", re.sub(label, "", text.lower()))
 
 
 def _drop_contents(blocks: list[Block]) -> list[Block]:
@@ -412,6 +414,20 @@ def _drop_contents(blocks: list[Block]) -> list[Block]:
             continue
         out.extend(run or [blocks[i]])
         i = max(j, i + 1)
+    return _drop_contents_headings(out)
+
+
+def _drop_contents_headings(blocks: list[Block]) -> list[Block]:
+    """Contents set out as bare headings: a heading with nothing under it, repeated later with its text."""
+    later: Counter[str] = Counter(_key(b.text) for b in blocks if b.kind == "heading")
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        if block.kind == "heading":
+            later[_key(block.text)] -= 1
+            empty = i + 1 == len(blocks) or blocks[i + 1].kind == "heading"
+            if empty and later[_key(block.text)] > 0:
+                continue
+        out.append(block)
     return out
 
 
