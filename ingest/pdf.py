@@ -21,7 +21,7 @@ import pdfplumber
 from pdfplumber.utils.text import extract_text
 
 from ingest.layout import Line, drop_furniture, mend_page_breaks
-from ingest.structure import Block, blocks_from_lines, item_marker
+from ingest.structure import Block, blocks_from_lines, heading_key, item_marker
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -98,10 +98,6 @@ def _outline(reader: PdfReader) -> list[tuple[str, int, int]]:
     return entries
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", re.sub(r"^[\d.\s]+", "", text.lower()))
-
-
 class _Page:
     """Geometry shared by the document's pages: body type size, text margin, line spacing."""
 
@@ -148,17 +144,21 @@ def _mark_outline(pages: list[list[_Printed]], lines: dict[int, Line], outline: 
     taken: set[int] = set()
     for title, depth, index in outline:
         page = pages[index] if index < len(pages) else []
-        want = _key(title)
+        want = heading_key(title)
         for n, p in enumerate(page):
             following = page[n + 1] if n + 1 < len(page) else None
             joined = f"{p.text} {following.text}" if following else ""
-            if id(p) in taken or not want or want not in (_key(p.text), _key(joined)):
+            if id(p) in taken or not want or want not in (heading_key(p.text), heading_key(joined)):
                 continue
-            text, gone = (p.text, []) if _key(p.text) == want else (joined, [lines[id(following)]])
+            text, gone = (p.text, []) if heading_key(p.text) == want else (joined, [lines[id(following)]])
             if text.isupper():  # a title set in capitals: the bookmark spells it as written
                 text = re.match(r"^[\d.]*\s*", text).group(0) + title
             for above in reversed(page[:n]):  # "CHAPTER" / "TWO" printed over a chapter's title
-                if id(above) in taken or not (above.bold or above.size >= geo.body * _BIGGER):
+                if (
+                    id(above) in taken
+                    or len(above.text.split()) > 4
+                    or not (above.bold or above.size >= geo.body * _BIGGER)
+                ):
                     break
                 gone.append(lines[id(above)])
             found.append((lines[id(p)], depth, text, gone))

@@ -35,6 +35,7 @@ _DIVISION = re.compile(
     r"[.:]?(?:\s*[-–—:.]?\s+(?P<title>\S.*))?$",
     re.I,
 )
+_DIVISION_WORD = r"^(?:(?:chapter|part|section|article|annex|appendix|schedule)\s+)?"
 _INLINE_ITEM = re.compile(r"(?:(?<=\s)|^)\((?P<label>[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=\S)")
 _MAX_HEADING_WORDS = 14
 
@@ -392,14 +393,14 @@ def _unfold_inline_lists(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _key(text: str) -> str:
+def heading_key(text: str) -> str:
     """A heading's words for matching it in a table of contents: no division word, number or punctuation."""
-    label = r"^(?:(?:chapter|part|section|article|annex|appendix|schedule)\s+)?(?:[\d.]+|[ivxlc]+\.|[a-z]\.)?\s*"
+    label = _DIVISION_WORD + r"(?:[\d.]+|[ivxlc]+\.|[a-z]\.)?\s*"
     return re.sub(r"[^\w]+", "", re.sub(label, "", text.lower()))
 
 
 def _drop_contents(blocks: list[Block]) -> list[Block]:
-    headings = {_key(b.text) for b in blocks if b.kind == "heading"}
+    headings = {heading_key(b.text) for b in blocks if b.kind == "heading"}
     out: list[Block] = []
     i = 0
     while i < len(blocks):
@@ -407,7 +408,7 @@ def _drop_contents(blocks: list[Block]) -> list[Block]:
         while j < len(blocks) and blocks[j].kind == "item":
             j += 1
         run = blocks[i:j]
-        if len(run) >= 3 and sum(_key(b.text) in headings for b in run) >= 0.7 * len(run):
+        if len(run) >= 3 and sum(heading_key(b.text) in headings for b in run) >= 0.7 * len(run):
             i = j
             if out and out[-1].kind == "heading" and (j == len(blocks) or blocks[j].kind == "heading"):
                 out.pop()  # a heading over nothing but contents ("Appendices" in the contents pages)
@@ -417,15 +418,20 @@ def _drop_contents(blocks: list[Block]) -> list[Block]:
     return _drop_contents_headings(out)
 
 
+def _numbered_key(text: str) -> str:
+    """A heading's number and words, without a division word: "Chapter 3. Scope" and "3. Scope" are one."""
+    return re.sub(r"[^\w]+", "", re.sub(_DIVISION_WORD, "", text.lower()))
+
+
 def _drop_contents_headings(blocks: list[Block]) -> list[Block]:
-    """Contents set out as bare headings: a heading with nothing under it, repeated later with its text."""
-    later: Counter[str] = Counter(_key(b.text) for b in blocks if b.kind == "heading")
+    """Contents set out as bare headings: a heading with nothing under it, repeated later, number and words."""
+    later: Counter[str] = Counter(_numbered_key(b.text) for b in blocks if b.kind == "heading")
     out: list[Block] = []
     for i, block in enumerate(blocks):
         if block.kind == "heading":
-            later[_key(block.text)] -= 1
+            later[_numbered_key(block.text)] -= 1
             empty = i + 1 == len(blocks) or blocks[i + 1].kind == "heading"
-            if empty and later[_key(block.text)] > 0:
+            if empty and later[_numbered_key(block.text)] > 0:
                 continue
         out.append(block)
     return out

@@ -235,6 +235,25 @@ def test_plain_text_headings_give_chunks_their_path(tmp_path: Path) -> None:
     assert SECTION_SEPARATOR.join(["Procurement Rules", "1. General rules", "1.1. Registration"]) in sections
 
 
+BODY_SECTIONS = "".join(
+    f"{title}\n{'-' * len(title)}\n\n{LONG}\n\n" for title in ("1. Scope", "2. Duties", "3. Payment")
+)
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        pytest.param("Contents\n\n* 1. Scope\n* 2. Duties\n* 3. Payment\n\n", id="bulleted-contents"),
+        pytest.param("CONTENTS\n\n1. Scope\n\n2. Duties\n\n3. Payment\n\n", id="bare-contents-lines"),
+        pytest.param("Contents\n\n1. Scope ........ 2\n2. Duties ....... 3\n3. Payment ...... 4\n\n", id="leaders"),
+    ],
+)
+def test_a_table_of_contents_is_dropped(tmp_path: Path, contents: str) -> None:
+    text = load_file(write(tmp_path / "policy.txt", contents + BODY_SECTIONS)).text
+    assert headings(text)[-3:] == [(1, "1. Scope"), (1, "2. Duties"), (1, "3. Payment")]
+    assert text.count("Scope") == 1 and text.count("Payment") == 1
+
+
 # ---------------------------------------------------------------------------------------------- PDF headings
 
 PDF_PARTS = [
