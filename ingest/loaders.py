@@ -1,9 +1,13 @@
-"""Turn a file of any supported format into Markdown-shaped text that keeps its headings.
+"""Turn a file of any supported format into Markdown-shaped text that keeps its structure.
 
-Every loader returns a :class:`LoadedDocument` whose ``text`` uses ``#`` headings and ``- `` list items, so
-one heading-aware splitter serves all formats. Each format is read by its own well-kept library: PyYAML
-for Markdown front matter, pypdf, python-docx and BeautifulSoup. A file that cannot be read raises
-:class:`LoadError` whose message says what is wrong and what to do next; the ingest reports it and goes on.
+Every loader returns a :class:`LoadedDocument` whose ``text`` uses ``#`` headings and ``-``/``1.`` list items
+(nested by four spaces, each list directly under its lead-in), so one heading-aware splitter serves all
+formats. Markdown is kept as written. Plain text and PDF are laid-out pages: :mod:`ingest.layout` drops their
+page furniture and reflows their paragraphs, :mod:`ingest.structure` finds headings and lists (a PDF's from its
+outline or fonts, :mod:`ingest.pdf`); Word and HTML mark their own (:mod:`ingest.markup`). The title comes from
+front matter or the document's metadata (PDF /Title, Word core properties, HTML ``<title>``), else its first
+heading; the file name is the last resort. A file that cannot be read raises :class:`LoadError` whose message
+says what is wrong and what to do next; the ingest reports it and goes on.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ingest.layout import drop_furniture, lines_from_text, mend_page_breaks, wrap_width
+from ingest.markup import docx_blocks, html_blocks
+from ingest.structure import blocks_from_lines, to_markdown
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
 
@@ -86,13 +94,32 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 def _first_heading(text: str) -> str | None:
-    match = re.search(r"^#\s+(.+?)\s*$", text, flags=re.MULTILINE)
-    return match.group(1) if match else None
+    """The first top-level heading, else the first heading of any level (outside code fences)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    for pattern in (r"^#\s+(.+?)\s*$", r"^#{1,6}\s+(.+?)\s*$"):
+        if match := re.search(pattern, text, flags=re.MULTILINE):
+            return match.group(1)
+    return None
+
+
+def _usable_title(title: object) -> str | None:
+    """A metadata title worth showing: not empty, not a placeholder, not a file name left by the authoring tool."""
+    text = " ".join(str(title or "").split())
+    if not text or re.fullmatch(r"(?i)untitled|document\d*|title|none|null|slide \d+", text):
+        return None
+    if re.search(r"(?i)\.(docx?|pdf|odt|rtf|txt|pptx?|xlsx?|md|html?)$|^microsoft \w+ - ", text):
+        return None
+    return text
 
 
 def _document(path: Path, text: str, meta: dict[str, str], title: str | None = None) -> LoadedDocument:
     doc_id = slugify(meta.get("id") or path.stem)
-    title = meta.get("title") or title or _first_heading(text) or path.stem.replace("_", " ").replace("-", " ")
+    title = (
+        meta.get("title")
+        or _usable_title(title)
+        or _first_heading(text)
+        or path.stem.replace("_", " ").replace("-", " ")
+    )
     return LoadedDocument(doc_id=doc_id, title=title, source=meta.get("url") or str(path), text=text, meta=meta)
 
 
@@ -102,25 +129,30 @@ def _read_markdown(path: Path, data: bytes) -> LoadedDocument:
 
 
 def _read_text(path: Path, data: bytes) -> LoadedDocument:
-    return _document(path, _decode_text(data), {})
+    meta, body = _split_front_matter(_decode_text(data))
+    lines = drop_furniture(lines_from_text(body))
+    mend_page_breaks(lines, wrap_width(lines))
+    return _document(path, to_markdown(blocks_from_lines(lines, hyphenate=False)), meta)
 
 
 def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # deferred with pdfplumber: start-up need not pay for the PDF stack
     from pypdf.errors import PdfReadError
+
+    from ingest.pdf import pdf_blocks
 
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(_ENCRYPTED_PDF)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        blocks = pdf_blocks(path, reader)
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(
             f"the PDF is corrupt or unreadable ({exc.__class__.__name__}): re-export it and try again"
         ) from exc
-    except Exception as exc:  # pypdf raises many internal errors on damaged files
+    except Exception as exc:  # pypdf and pdfminer raise many internal errors on damaged files
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
             raise LoadError(_ENCRYPTED_PDF) from exc
         raise LoadError(
@@ -131,8 +163,7 @@ def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
         info_title = (reader.metadata or {}).get("/Title")
     except Exception:  # noqa: BLE001 - a broken info dictionary only loses the title
         info_title = None
-    parts = [f"## Page {n}\n\n{text.strip()}\n" for n, text in enumerate(pages, start=1) if text.strip()]
-    return _document(path, "\n".join(parts), {}, title=str(info_title) if info_title else None)
+    return _document(path, to_markdown(blocks) if blocks else "", {}, title=info_title)
 
 
 def _read_docx(path: Path, data: bytes) -> LoadedDocument:
@@ -149,59 +180,15 @@ def _read_docx(path: Path, data: bytes) -> LoadedDocument:
         raise LoadError(
             f"the Word file is corrupt ({exc.__class__.__name__}): re-save it as .docx and try again"
         ) from exc
-    lines: list[str] = []
-    for para in document.paragraphs:
-        text = para.text.strip()
-        if not text:
-            continue
-        style = (para.style.name if para.style is not None else "") or ""
-        level = _docx_heading_level(style)
-        if level:
-            lines.append(f"\n{'#' * level} {text}\n")
-        elif "List" in style:
-            lines.append(f"- {text}")
-        else:
-            lines.append(f"\n{text}\n")
-    for table in document.tables:
-        for row in table.rows:
-            cells = [cell.text.strip() for cell in row.cells if cell.text.strip()]
-            if cells:
-                lines.append(f"- {' | '.join(cells)}")
-    title = document.core_properties.title or None
-    return _document(path, "\n".join(lines).strip() + "\n", {}, title=title)
-
-
-def _docx_heading_level(style: str) -> int:
-    if style == "Title":
-        return 1
-    match = re.fullmatch(r"Heading (\d)", style)
-    return min(int(match.group(1)), 6) if match else 0
-
-
-_HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td", "th", "dt", "dd")
+    blocks = docx_blocks(document)
+    return _document(path, to_markdown(blocks) if blocks else "", {}, title=document.core_properties.title)
 
 
 def _read_html(path: Path, data: bytes) -> LoadedDocument:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode_text(data), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "svg"]):
-        tag.decompose()
-    lines: list[str] = []
-    for element in soup.find_all(_HTML_BLOCKS):
-        if element.find_parent(_HTML_BLOCKS):
-            continue
-        text = " ".join(element.get_text(" ", strip=True).split())
-        if not text:
-            continue
-        if element.name[0] == "h" and element.name[1:].isdigit():
-            lines.append(f"\n{'#' * int(element.name[1:])} {text}\n")
-        elif element.name in ("li", "td", "th", "dt", "dd"):
-            lines.append(f"- {text}")
-        else:
-            lines.append(f"\n{text}\n")
-    title = soup.title.get_text(strip=True) if soup.title else None
-    return _document(path, "\n".join(lines).strip() + "\n", {}, title=title or None)
+    blocks, title = html_blocks(_decode_text(data))
+    if not title:
+        title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return _document(path, to_markdown(blocks) if blocks else "", {}, title=title)
 
 
 _READERS = {

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from assistant.config import Settings, get_settings
 from assistant.index.documents import interrupted_ingest, write_journal
+from assistant.index.outline import CHILDREN, LIST_END, LIST_START
 from assistant.index.store import Store, bump_generation, get_store
 from assistant.models.embeddings import SentenceTransformerEmbeddings, get_embeddings
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
@@ -105,6 +106,8 @@ def _chunk_ids(doc_id: str, chunks: Sequence[Chunk]) -> list[str]:
 
 
 def _metadata(doc: LoadedDocument, chunk: Chunk, now: str) -> dict:
+    """A chunk's flat Chroma metadata; the outline keys are described in :mod:`assistant.index.outline`."""
+    list_start, list_end = chunk.list_span or (None, None)
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
@@ -115,10 +118,14 @@ def _metadata(doc: LoadedDocument, chunk: Chunk, now: str) -> dict:
         "end": chunk.end,
         "hash": chunk.hash,
         "ingested_at": now,
+        CHILDREN: json.dumps(list(chunk.children), ensure_ascii=False),
+        # None is not stored, and on an update removes a span the chunk no longer has.
+        LIST_START: list_start,
+        LIST_END: list_end,
     }
 
 
-_COMPARED = ("title", "source", "section", "position", "start", "end")
+_COMPARED = ("title", "source", "section", "position", "start", "end", CHILDREN, LIST_START, LIST_END)
 
 
 def ingest_document(

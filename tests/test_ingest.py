@@ -90,6 +90,39 @@ def test_changed_file_replaces_exactly_its_old_chunks(settings, tmp_path: Path) 
     assert {k: v for k, v in chunks.items() if v["doc_id"] == "other"} == other_before
 
 
+DUTIES = "The supplier must, in every year of the contract:"
+ITEMS = [f"- Duty {i}: report outcome number {i} to the contract board with evidence." for i in range(12)]
+
+
+def test_outline_metadata_gives_child_headings_and_whole_lists(settings, tmp_path: Path) -> None:
+    from assistant.index.outline import child_headings, whole_list
+
+    text = "# Contract\n\nIntro.\n\n## Duties\n\n" + DUTIES + "\n" + "\n".join(ITEMS) + "\n\n## Payment\n\nMonthly.\n"
+    ingest_paths([_write(tmp_path, "contract.md", text)], settings)
+    chunks = sorted(_chunks(settings).values(), key=lambda c: c["start"])
+    assert child_headings(chunks[0]) == ["Duties", "Payment"]
+    in_list = [c for c in chunks if "list_start" in c]
+    assert len(in_list) > 1
+    assert all(c["section"] == "Contract › Duties" and child_headings(c) == [] for c in in_list)
+    assert whole_list(get_store(settings), in_list[-1]) == DUTIES + "\n" + "\n".join(ITEMS)
+    assert all(whole_list(get_store(settings), c) is None for c in chunks if "list_start" not in c)
+
+
+def test_outline_metadata_follows_a_changed_document(settings, tmp_path: Path) -> None:
+    intro = "This contract sets out what the supplier delivers, how it is paid and how the council checks the work."
+    text = f"# Contract\n\n{intro}\n\n## Duties\n\n{DUTIES}\n" + "\n".join(ITEMS) + "\n"
+    path = _write(tmp_path, "contract.md", text)
+    ingest_paths([path], settings)
+    assert any("list_start" in c for c in _chunks(settings).values())
+    shorter = f"# Contract\n\n{intro}\n\n## Duties\n\n{DUTIES}\n" + "\n".join(ITEMS[:2]) + "\n\n"
+    _write(tmp_path, "contract.md", shorter + f"## Payment\n\nInvoices are paid monthly. {intro}\n")
+    report = ingest_paths([path], settings)
+    after = _chunks(settings).values()
+    assert not any("list_start" in c for c in after)  # the shorter list fits in one chunk now
+    [opening] = [c for c in after if c["text"] == intro]  # same text, same id: its metadata was updated
+    assert report.total("updated") >= 1 and opening["children"] == '["Duties", "Payment"]'
+
+
 def test_list_and_remove(settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "policy.md", POLICY)], settings)
     [doc] = list_documents(settings)

@@ -43,10 +43,10 @@ def make_docx(path: Path) -> Path:
     return path
 
 
-def test_pdf_pages_become_sections(tmp_path: Path) -> None:
+def test_pdf_text_is_read_without_made_up_page_sections(tmp_path: Path) -> None:
     doc = load_file(make_pdf(tmp_path / "report.pdf", ["Governance is about outcomes.", "Second page text."]))
-    assert "## Page 1" in doc.text and "## Page 2" in doc.text
-    assert "Governance is about outcomes." in doc.text
+    assert doc.text == "Governance is about outcomes.\n\nSecond page text.\n"
+    assert doc.title == "report"  # no metadata title and no heading: the file name is the last resort
 
 
 def test_docx_headings_and_lists(tmp_path: Path) -> None:

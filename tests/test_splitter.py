@@ -100,6 +100,37 @@ def test_headings_inside_code_fences_are_not_sections(count_tokens) -> None:
     assert {c.section for c in chunks} == {"Doc"}
 
 
+def test_each_chunk_knows_its_sections_child_headings(count_tokens) -> None:
+    chunks = {c.section: c for c in split_markdown(DOC, "UK Public Value Framework", count_tokens, max_tokens=72)}
+    assert chunks["UK Public Value Framework"].children == ("Pillar two: managing inputs (9 questions)",)
+    pillar = [c for c in chunks.values() if c.section.endswith("Cost shifting")][0]
+    assert pillar.children == ()
+    whole = split_markdown(DOC, "UK Public Value Framework", count_tokens)[0]
+    assert whole.children == ("Pillar two: managing inputs (9 questions)",)
+
+
+def test_a_lead_in_stays_with_its_list_when_a_section_is_cut(count_tokens) -> None:
+    lead = "Good governance also requires effective arrangements for:"
+    items = "\n".join(f"- {letter}. Arrangement {letter} for the public body." for letter in "CDEFG")
+    text = "# Doc\n\n" + "Governance comprises the arrangements put in place. " * 12 + f"\n\n{lead}\n\n{items}\n"
+    chunks = split_markdown(text, "Doc", count_tokens, max_tokens=128)
+    assert len(chunks) > 1
+    [with_list] = [c for c in chunks if "- C." in c.text]
+    assert lead in with_list.text and with_list.text.endswith("Arrangement G for the public body.")
+
+
+def test_a_list_split_over_chunks_carries_its_span(count_tokens) -> None:
+    items = "\n".join(f"- Question {i}: how does the public body improve outcome {i} for its users?" for i in range(30))
+    text = f"# Doc\n\nIntro.\n\n## Questions\n\nAsk these questions:\n{items}\n\n## After\n\nShort text.\n"
+    chunks = split_markdown(text, "Doc", count_tokens, max_tokens=128)
+    spans = {c.list_span for c in chunks if c.list_span}
+    lo = text.index("Ask these questions:")
+    hi = text.index("users?", text.index("Question 29")) + len("users?")
+    assert spans == {(lo, hi)}
+    assert sum(1 for c in chunks if c.list_span) > 1
+    assert all(c.list_span is None for c in chunks if "Short text." in c.text)
+
+
 def test_corpus_chunks_fit_the_model_window(corpus_settings) -> None:
     from assistant.index.store import get_store
 
