@@ -485,7 +485,7 @@ _ACTORS = re.compile(
     r"|bidder|provider|local|central|national|regional|federal|municipal|international|private|voluntary)\w*"
 )
 """Who a claim is about, and at what level: "local councils" for "central government" changes the claim."""
-_UNIVERSALS = re.compile(r"\b(?:all|every|each|everyone|everything|always)\b")
+_UNIVERSALS = re.compile(r"\b(?:all|every|each|everyone|everything)\b")
 """Quantifiers a claim may not add to the sentence it rests on ("every package" where it says "if …")."""
 _INTENSIFIERS = re.compile(
     r"\b(?:above\s+all|most\s+(?:important|significant|critical|essential)|(?:the\s+)?(?:top|first|highest|main|"
@@ -510,6 +510,11 @@ _NEGATED_WORDS = 2  # content words after a negation that it applies to, for the
 _EXCEPTION = re.compile(r"\b(?:except|unless|other\s+than)\b")
 
 
+def _unwrapped(text: str) -> str:
+    """``text`` with words hyphenated across a line end joined again ("dis-\\ntribution", "x\\n-window")."""
+    return _HYPHEN_BREAK.sub(lambda m: "".join(g for g in m.groups() if g), text)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _plain(text: str) -> str:
     """Text reduced to its words, for verbatim comparison: " a b c ".
@@ -518,8 +523,7 @@ def _plain(text: str) -> str:
     mark, list marker, citation and line break is dropped, so a sentence quoted from a hard-wrapped PDF or a
     plain-text manual matches its passage.
     """
-    text = _CITATION.sub(" ", text).replace("*", "").replace("`", "")
-    text = _HYPHEN_BREAK.sub(lambda m: "".join(g for g in m.groups() if g), text)
+    text = _unwrapped(_CITATION.sub(" ", text).replace("*", "").replace("`", ""))
     text = re.sub(r"(?<=\w)-(?=\w)", "", text.lower().replace("’", "'"))
     return f" {_NOT_ALNUM.sub(' ', text).strip()} "
 
@@ -619,7 +623,7 @@ def _scope_changes(claim: str, window: str, passages: Sequence[str]) -> int:
     """
     low = claim.lower()
     actors = set(_ACTORS.findall(low))
-    known = {a for p in passages for a in _ACTORS.findall(p.lower())}
+    known = {a for p in passages for a in _ACTORS.findall(_unwrapped(p).lower())}
     in_window = set(_ACTORS.findall(window.lower()))
     count = len(actors - known)
     count += bool((actors & known) - in_window and in_window - actors)
@@ -638,7 +642,7 @@ def _intensifiers(claim: str, passages: Sequence[str]) -> int:
 
 
 def _strengths(text: str) -> set[str]:
-    found = {" ".join(m.split()) for m in _INTENSIFIERS.findall(text.lower())}
+    found = {" ".join(m.split()) for m in _INTENSIFIERS.findall(_unwrapped(text).lower())}
     return {_SAME_STRENGTH.get(word, word) for word in found}
 
 
