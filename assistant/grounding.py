@@ -454,7 +454,9 @@ def _windows(passage: str) -> tuple[tuple[str, ...], int]:
 
 # Words of the language, not of any corpus: each axis holds groups that exclude one another. A claim that uses
 # a group of an axis its best-matching passage sentence does not, while that sentence uses another group of
-# the same axis, reverses it: "need only consider" for "must evaluate", "before" for "after".
+# the same axis, reverses it: "need only consider" for "must evaluate", "before" for "after". Modality sets
+# obligation against permission only: "should" sits between the two ("we need to spend" → "should be spent" is
+# fair), and "can" mostly states ability ("a package that cannot supply…").
 _AXES: dict[str, dict[str, re.Pattern[str]]] = {
     "modality": {
         "obligation": re.compile(
