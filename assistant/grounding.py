@@ -17,10 +17,17 @@ Checkers are pluggable (:func:`get_checker`, setting ``grounding_checker``):
     letters and acronyms (``48``, ``2012``, principle ``C``, ``OECD``) the passage lacks; numbers and letters
     it has but next to other words ("8 themes" where it says "5 themes and 8 policy outcomes"; "Principle A
     … openness" where openness is B); and a negation the best-matching passage sentence does not share, or
-    the other way round ("all services" for "not all services"). The weight and the threshold are
-    calibrated on ``evals/datasets/grounding_pairs.jsonl`` by ``python -m evals.calibrate``. Known blind
-    spots: swapped roles or categories that keep every word ("Themes are the measures…"), antonyms without
-    a negation word ("ignores"), and counts the passage only implies (seven list items, no "seven").
+    the other way round ("all services" for "not all services"). Wording checks, in words of the language
+    rather than of any corpus, catch what keeps nearly every word of the passage: a reversal of its
+    best-matching sentence (modality "need only consider" for "must evaluate", before/after,
+    increase/reduce, including/except, what a negation applies to), a changed actor, level or universal
+    quantifier ("local councils" for "central government", "every package"), and priority or strength no
+    passage states ("above all", "the most important", "only"). A sentence that is word for word in a
+    passage, line wraps, hyphenation and markers aside, is supported outright. The weight and the threshold
+    are calibrated on ``evals/datasets/grounding_pairs.jsonl`` by ``python -m evals.calibrate``. Known blind
+    spots: swapped roles or categories that keep every word ("Themes are the measures…", "the postinst
+    before, the preinst after"), antonyms outside the checked axes ("ignores"), and counts the passage only
+    implies (seven list items, no "seven").
 ``nli:/path/to/cross-encoder``
     A local sentence-transformers ``CrossEncoder`` folder (e.g. an NLI model); the score is its entailment
     probability for (passage, sentence). Stronger on swapped facts, slower; nothing is downloaded.
@@ -41,7 +48,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.models.embeddings import vector_cache
-from assistant.text import Token, Unit, strip_citations, tokens, units, word_set
+from assistant.text import CITATION, Token, Unit, strip_citations, tokens, units, word_set
 from assistant.text import content_words as content_words  # re-exported: callers still import these from here
 from assistant.text import split_sentences as split_sentences
 
@@ -49,9 +56,9 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 # --- calibrated constants (written by evals/calibrate.py; do not edit by hand) ---
-# Calibrated 2026-11-27 on evals/datasets/grounding_pairs.jsonl (96 calibration / 100 held-out pairs).
-# Held-out: balanced accuracy 0.889, precision 0.889, recall 0.906.
-# All 196 pairs: balanced accuracy 0.927, precision 0.928, recall 0.945.
+# Calibrated 2026-11-29 on evals/datasets/grounding_pairs.jsonl (96 calibration / 100 held-out pairs).
+# Held-out: balanced accuracy 0.921, precision 0.941, recall 0.906.
+# All 196 pairs: balanced accuracy 0.944, precision 0.954, recall 0.945.
 EMBEDDING_WEIGHT = 0.5
 """Weight of the cosine similarity in the support score; the rest goes to content-word overlap."""
 EMBEDDING_THRESHOLD = 0.687
@@ -67,12 +74,22 @@ BINDING_PENALTY = 0.7
 since a claim words a principle differently from the list that defines it ("C concerns…" / "C. Defining")."""
 NEGATION_PENALTY = 0.6
 """Score multiplier when the sentence and its best-matching passage sentence disagree on negation."""
+REVERSAL_PENALTY = 0.5
+"""Score multiplier per reversal of the best-matching passage sentence: modality ("need only consider" for
+"must evaluate"), order (before/after), direction (increase/reduce), inclusion (including/except), or what a
+negation applies to. Like a changed figure, a reversal keeps nearly every word, so it must weigh as much."""
+SCOPE_PENALTY = 0.6
+"""Score multiplier per changed actor, level or universal quantifier ("local councils" for "central government",
+"every package" for "a package maintained by a team")."""
+INTENSIFIER_PENALTY = 0.6
+"""Score multiplier per priority or strength word no passage has ("above all", "the most important", "only")."""
 NLI_THRESHOLD = 0.5
 """Default threshold of a cross-encoder checker: its entailment probability."""
 
 _CACHE_SIZE = 4096
 _BINDING_AFTER_SENTENCE = 2  # content words after an identifier in the claim, compared with …
 _BINDING_AFTER_PASSAGE = 3  # … the words after the same identifier in the passage (see _misbound)
+_UNIVERSAL_WORDS = frozenset({"all", "everi"})  # stemmed quantifiers that _misbound binds like numbers
 
 # ----------------------------------------------------------------------------------------------------------
 # Numbers, identifiers and negation
@@ -112,6 +129,10 @@ def _following(tokens: Sequence[Token], index: int, limit: int) -> list[str]:
     return [t.text.lower() for t in tokens[index + 1 : index + 1 + limit] if t.clause == clause]
 
 
+def _bindable(token: Token) -> bool:
+    return token.kind in ("number", "letter") or token.text in _UNIVERSAL_WORDS
+
+
 def _misbound(claim: str, passages: Iterable[str]) -> list[Token]:
     """Numbers and letters of the claim that the passages have, but never followed by the claim's words.
 
@@ -121,18 +142,19 @@ def _misbound(claim: str, passages: Iterable[str]) -> list[Token]:
     "four areas of public value" vs "four areas, each…" passes). A letter is followed by a verb in a claim
     ("Principle C concerns defining…") and by the principle itself in a list ("C. Defining…"), so sharing
     any word suffices. An identifier that ends its clause in the claim, and years ("in 2012", "the 2017
-    report"), are not judged.
+    report"), are not judged. "all" and "every" bind like numbers ("all public procurements" for "all major
+    central government procurements").
     """
     after: dict[str, list[list[str]]] = {}
     for passage in passages:
         passage_tokens = tokens(passage)
         for i, token in enumerate(passage_tokens):
-            if token.kind in ("number", "letter"):
+            if _bindable(token):
                 after.setdefault(token.text, []).append(_following(passage_tokens, i, _BINDING_AFTER_PASSAGE))
     claim_tokens = tokens(claim, True)
     misbound: list[Token] = []
     for i, token in enumerate(claim_tokens):
-        if token.text not in after or token.kind not in ("number", "letter") or _is_year(token.text):
+        if token.text not in after or not _bindable(token) or _is_year(token.text):
             continue
         following = _following(claim_tokens, i, _BINDING_AFTER_SENTENCE)
         if not following:
@@ -167,6 +189,206 @@ def _windows(passage: str) -> tuple[tuple[str, ...], int]:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Wording checks: verbatim quotes, reversals, scope and strength
+# ----------------------------------------------------------------------------------------------------------
+
+# Words of the language, not of any corpus: each axis holds groups that exclude one another. A claim that uses
+# a group of an axis its best-matching passage sentence does not, while that sentence uses another group of
+# the same axis, reverses it: "need only consider" for "must evaluate", "before" for "after". Modality sets
+# obligation against permission only: "should" sits between the two ("we need to spend" → "should be spent" is
+# fair), and "can" mostly states ability ("a package that cannot supply…").
+_AXES: dict[str, dict[str, re.Pattern[str]]] = {
+    "modality": {
+        "obligation": re.compile(
+            r"\b(?:must|shall|mandatory|compulsory|oblig(?:ed|ated|ation|ations|atory)|requir(?:e|es|ed|ing)"
+            r"|necessary|ha(?:s|ve|d|ving)\s+to|needs?\s+to|needed\s+to)\b"
+        ),
+        "permission": re.compile(
+            r"\b(?:may|optional(?:ly)?|free\s+to|discretion(?:ary)?|voluntar(?:y|ily)"
+            r"|need\s+only|only\s+needs?|choose|choice)\b"
+        ),
+    },
+    "order": {
+        "before": re.compile(r"\b(?:before|beforehand|prior\s+to)\b"),
+        "after": re.compile(r"\b(?:after|afterwards?|subsequent(?:ly)?)\b"),
+    },
+    "direction": {
+        "up": re.compile(r"\b(?:increas\w*|rais(?:e|es|ed|ing)|ris(?:e|es|ing)|rose|grow\w*|grew|expand\w*)\b"),
+        "down": re.compile(r"\b(?:decreas\w*|reduc\w*|declin\w*|cut(?:s|ting)?|shrink\w*|diminish\w*|minimi[sz]\w*)\b"),
+    },
+    "inclusion": {
+        "include": re.compile(r"\binclud(?:e|es|ed|ing)\b"),
+        "exclude": re.compile(r"\b(?:exclud\w*|except\w*)\b"),
+    },
+}
+_ACTORS = re.compile(
+    r"\b(government|council|department|ministr|agenc|authorit|regulator|supplier|contractor|business|charit"
+    r"|citizen|team|maintainer|developer|employer|employee|board|committee|parliament|minister|court|commissioner"
+    r"|bidder|provider|local|central|national|regional|federal|municipal|international|private|voluntary)\w*"
+)
+"""Who a claim is about, and at what level: "local councils" for "central government" changes the claim."""
+_UNIVERSALS = re.compile(r"\b(?:all|every|each|everyone|everything)\b")
+"""Quantifiers a claim may not add to the sentence it rests on ("every package" where it says "if …")."""
+_INTENSIFIERS = re.compile(
+    r"\b(?:above\s+all|most\s+(?:important|significant|critical|essential)|(?:the\s+)?(?:top|first|highest|main|"
+    r"overriding|primary|foremost|chief)\s+(?:priority|priorities|concern|consideration|goal|aim)|paramount|foremost"
+    r"|crucial|vital|always|only|solely|exclusively|alone|sole|invariably|without\s+exception|guarantee[sd]?"
+    r"|absolutely|entirely|completely|at\s+all\s+times|in\s+all\s+cases)\b"
+)
+"""Priority and strength a passage must state itself ("above all", "the most important", "only", "always")."""
+_SAME_STRENGTH = {
+    "at all times": "always",
+    "in all cases": "always",
+    "invariably": "always",
+    "solely": "only",
+    "exclusively": "only",
+    "alone": "only",
+    "sole": "only",
+}
+_HYPHEN_BREAK = re.compile(r"(\w)-[ \t]*\r?\n\s*(\w)|(\w)[ \t]*\r?\n\s*-(\w)")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_MIN_QUOTE_WORDS = 4
+_NEGATED_WORDS = 2  # content words after a negation that it applies to, for the negation-scope check
+_EXCEPTION = re.compile(r"\b(?:except|unless|other\s+than)\b")
+
+
+def _unwrapped(text: str) -> str:
+    """``text`` with words hyphenated across a line end joined again ("dis-\\ntribution", "x\\n-window")."""
+    return _HYPHEN_BREAK.sub(lambda m: "".join(g for g in m.groups() if g), text)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _plain(text: str) -> str:
+    """Text reduced to its words, for verbatim comparison: " a b c ".
+
+    Line-end hyphenation is joined ("dis-\\ntribution", "x\\n-window"), then every hyphen, quote, emphasis
+    mark, list marker, citation and line break is dropped, so a sentence quoted from a hard-wrapped PDF or a
+    plain-text manual matches its passage.
+    """
+    text = _unwrapped(CITATION.sub(" ", text).replace("*", "").replace("`", ""))
+    text = re.sub(r"(?<=\w)-(?=\w)", "", text.lower().replace("’", "'"))
+    return f" {_NOT_ALNUM.sub(' ', text).strip()} "
+
+
+def _quoted(claim: str, passages: Sequence[str]) -> bool:
+    """Whether the claim is word for word in a passage (at least a few words, not right after a negation)."""
+    plain = _plain(claim)
+    if len(plain.split()) < _MIN_QUOTE_WORDS:
+        return False
+    for passage in passages:
+        body = _plain(passage)
+        start = body.find(plain)
+        while start >= 0:
+            before = body[:start].split()[-1:]
+            if not (before and before[0] in _NEGATIONS):
+                return True
+            start = body.find(plain, start + 1)
+    return False
+
+
+def _groups(axis: dict[str, re.Pattern[str]], text: str) -> set[str]:
+    low = text.lower().replace("’", "'")
+    return {name for name, pattern in axis.items() if pattern.search(low)}
+
+
+def _restricts(text: str) -> bool:
+    """Whether ``text`` negates only to make an exception ("must not … except after"), i.e. says "only"."""
+    return bool(_EXCEPTION.search(text.lower()))
+
+
+def _negation_mismatch(claim: str, window: str) -> bool:
+    """The claim and ``window`` disagree on negation; "only after" and "not … except after" agree."""
+    said, written = _has_negation(claim), _has_negation(window)
+    if said == written:
+        return False
+    negative, other = (claim, window) if said else (window, claim)
+    return not (_restricts(negative) and re.search(r"\bonly\b", other.lower()))
+
+
+@lru_cache(maxsize=1)
+def _negation_stems() -> frozenset[str]:
+    """Stemmed negations; "rarely" and "hardly" are left out, as their stems are words ("rare", "hard")."""
+    return frozenset(t.text for t in tokens(" ".join(w for w in _NEGATIONS if not w.endswith("ly"))))
+
+
+def _negated(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(negated, asserted): the first content words after each negation, and the words outside its clause.
+
+    "It is not necessary to specify relationships that are always needed": negated {necessary, specify},
+    and "needed" is neither, so the claim "relationships do not need to be specified" is not contradicted.
+    """
+    negated: set[str] = set()
+    asserted: set[str] = set()
+    clause, after = -1, -1  # after: content words seen since the clause's negation (-1: none yet)
+    for token in tokens(text):
+        if token.clause != clause:
+            clause, after = token.clause, -1
+        if token.text in _negation_stems():
+            after = 0
+        elif after < 0:
+            asserted.add(token.text)
+        else:
+            after += 1
+            if after <= _NEGATED_WORDS:
+                negated.add(token.text)
+    return frozenset(negated), frozenset(asserted - negated)
+
+
+def _reversals(claim: str, window: str, passages: Sequence[str]) -> int:
+    """Axes (modality, order, direction, inclusion, negation scope) on which the claim reverses ``window``.
+
+    ``window`` is the passage sentence (or pair) the claim matches best. An axis counts when the claim uses
+    a group of it that ``window`` lacks while ``window`` uses another; an order word ("before") counts too
+    when no passage has one. Negation scope: both negate, but each negates what the other asserts ("will not
+    be considered a bug, and will render…" for "will be considered a bug, but will not necessarily render…").
+    """
+    count = 0
+    for name, axis in _AXES.items():
+        said, written = _groups(axis, claim), _groups(axis, window)
+        if not written and name == "order":
+            written = set().union(*(_groups(axis, p) for p in passages)) or {"none"}
+        count += bool(written and said - written)
+    if _has_negation(claim) and _has_negation(window):
+        claim_not, claim_yes = _negated(claim)
+        window_not, window_yes = _negated(window)
+        count += bool(claim_not & window_yes and window_not & claim_yes)
+    return count
+
+
+def _scope_changes(claim: str, window: str, passages: Sequence[str]) -> int:
+    """Actors, levels and universal quantifiers the claim changes.
+
+    Counted: each actor or level word no passage has ("local councils"); an actor of the best-matching
+    sentence swapped for another ("package maintainers" for "the Release Team"); and a universal quantifier
+    that sentence lacks ("every package" for "if the maintainer is a team"). A quantifier bound to other
+    words ("all public procurements") is one of :func:`_misbound`'s.
+    """
+    low = claim.lower()
+    actors = set(_ACTORS.findall(low))
+    known = {a for p in passages for a in _ACTORS.findall(_unwrapped(p).lower())}
+    in_window = set(_ACTORS.findall(window.lower()))
+    count = len(actors - known)
+    count += bool((actors & known) - in_window and in_window - actors)
+    return count + bool(_UNIVERSALS.search(low) and not _UNIVERSALS.search(window.lower()))
+
+
+def _intensifiers(claim: str, passages: Sequence[str]) -> int:
+    """Priority or strength words of the claim ("above all", "the most important", "only") no passage has.
+
+    Synonyms count as the same word: "at all times" is "always", "solely" is "only", and so is a passage's
+    "except" or "unless" ("must not … except after" says "only after").
+    """
+    said = _strengths(claim)
+    written = set().union(*(_strengths(p) | ({"only"} if _restricts(p) else set()) for p in passages))
+    return len(said - written)
+
+
+def _strengths(text: str) -> set[str]:
+    found = {" ".join(m.split()) for m in _INTENSIFIERS.findall(_unwrapped(text).lower())}
+    return {_SAME_STRENGTH.get(word, word) for word in found}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Checkers
 # ----------------------------------------------------------------------------------------------------------
 
@@ -187,15 +409,27 @@ class SupportFeatures:
     """Identifier letters the passages contain, never next to the sentence's words ("Principle A … openness")."""
     negation_mismatch: bool
     """The sentence and its best-matching passage sentence (or pair) disagree on negation."""
+    quoted: bool = False
+    """The sentence is word for word in a passage (line wraps, hyphenation, quotes and markers aside)."""
+    reversals: int = 0
+    """Axes on which the sentence reverses its best-matching passage sentence (see ``_reversals``)."""
+    scope_changes: int = 0
+    """Actors, levels and universal quantifiers the sentence changes (see ``_scope_changes``)."""
+    intensifiers: int = 0
+    """Priority or strength words of the sentence that no passage has."""
 
     def combine(self, weight: float | None = None) -> float:
-        """The support score: weighted mean of cosine and overlap, times the penalties; 0..1."""
+        """The support score: weighted mean of cosine and overlap, times the penalties; 0..1 (1 for a quote)."""
+        if self.quoted:
+            return 1.0
         weight = EMBEDDING_WEIGHT if weight is None else weight
         base = weight * self.cosine + (1.0 - weight) * self.overlap
         base *= NUMBER_PENALTY ** (self.missing_identifiers + self.misbound_numbers)
         base *= BINDING_PENALTY**self.misbound_letters
         if self.negation_mismatch:
             base *= NEGATION_PENALTY
+        base *= REVERSAL_PENALTY**self.reversals * SCOPE_PENALTY**self.scope_changes
+        base *= INTENSIFIER_PENALTY**self.intensifiers
         return float(min(max(base, 0.0), 1.0))
 
 
@@ -260,7 +494,11 @@ class EmbeddingChecker:
             missing_identifiers=len(_missing_identifiers(claim, passages)),
             misbound_numbers=sum(1 for t in misbound if t.kind == "number"),
             misbound_letters=sum(1 for t in misbound if t.kind == "letter"),
-            negation_mismatch=_has_negation(claim) != _has_negation(best_local),
+            negation_mismatch=_negation_mismatch(claim, best_local),
+            quoted=_quoted(claim, passages),
+            reversals=_reversals(claim, best_local, passages),
+            scope_changes=_scope_changes(claim, best_local, passages) + sum(1 for t in misbound if t.kind == "word"),
+            intensifiers=_intensifiers(claim, passages),
         )
 
     def score(self, sentence: str, passages: Sequence[str]) -> float:

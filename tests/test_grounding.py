@@ -15,6 +15,7 @@ from assistant.grounding import (
     CrossEncoderChecker,
     EmbeddingChecker,
     GroundingChecker,
+    SupportFeatures,
     best_quote,
     content_words,
     get_checker,
@@ -27,12 +28,14 @@ from evals.calibrate import DEFAULT_PAIRS, calibrate, load_pairs, metrics, split
 from ingest.loaders import load_file
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+HARD_PAIRS = DEFAULT_PAIRS.with_name("grounding_pairs_hard.jsonl")
 
-# The calibrated checker scores 0.889 balanced accuracy on the held-out half (see the constants' comment in
-# assistant/grounding.py). Ablations, each recalibrated on the calibration half: cosine alone 0.66; cosine +
-# overlap without the identifier and negation checks 0.73; without only the binding check 0.84, without only
-# the negation check 0.84. A floor of 0.80 leaves room for new hard pairs and numeric drift between torch
-# builds, and fails if the identifier checks break; the tables below pin the binding and negation checks.
+# The calibrated checker scores 0.921 balanced accuracy on the held-out half (see the constants' comment in
+# assistant/grounding.py; 0.889 before the wording checks). Ablations before those, each recalibrated on the
+# calibration half: cosine alone 0.66; cosine + overlap without the identifier and negation checks 0.73; without
+# only the binding check 0.84, without only the negation check 0.84. A floor of 0.80 leaves room for new hard
+# pairs and numeric drift between torch builds, and fails if the identifier checks break; the tables below pin
+# the binding, negation and wording checks.
 HELD_OUT_BALANCED_ACCURACY_FLOOR = 0.80
 
 
@@ -50,6 +53,54 @@ COMMISSIONING = _section("oecd-public-sector-skills", "Not all public services",
 CIPFA_ABC = _section("cipfa-ifac-good-governance", "Good governance is seen", "- C. Defining")
 CIPFA_CG = _section("cipfa-ifac-good-governance", "- C. Defining", "[1] The “Plan-Do-Check-Act Cycle,”")
 MODEL = _section("social-value-act-and-model", "In support of this")  # sibling sections packed: ### headings inside
+OECD_INTRO = _section("oecd-public-sector-skills", "Public value describes", "## 1. Policy advice")
+CIPFA_ALL = _section("cipfa-ifac-good-governance", "Good governance is seen", "[1] The “Plan-Do-Check-Act Cycle,”")
+
+# Guidance from outside the corpus, as text tools give it: the Debian Policy Manual 4.6.2 (debian-policy package),
+# its plain-text edition (hard wraps, *emphasis*, "quoted" names split at a hyphen) and its PDF read by pypdf
+# (hard wraps, hyphenated line ends).
+POLICY_MAIN = """Every package in *main* must comply with the DFSG (Debian Free
+Software Guidelines).  [3]
+
+In addition, the packages in *main*
+
+* must not require or recommend a package outside of *main* for
+  compilation or execution (thus, the package must not declare a "Pre-
+  Depends", "Depends", "Recommends", "Build-Depends", "Build-Depends-
+  Indep", or "Build-Depends-Arch" relationship on a non-*main* package
+  unless that package is only listed as a non-default alternative for
+  a package in *main*),"""
+POLICY_PDF_TERMS = """• The terms should and should not, and the adjective recommended, denote best practices.
+Non-conformance with these guidelines will generally be considered a bug, but will not necessarily render a
+package unsuitable for dis-
+tribution. These statements correspond to bug severities of important, normal, and minor. They are collectively
+called Policy recommendations."""
+POLICY_PDF_ESSENTIAL = """Maintainers should take great care in adding any programs, interfaces, or functionality to
+essential packages. Packages may assume that functionality provided by essential packages is al-
+ways available without declaring explicit dependencies, which means that removing functionality from the
+Essential set is very difficult and is almost never done."""
+POLICY_CHECKLIST = """11.8.4
+   When computing the priority for alternatives for "/usr/bin/x
+   -window-manager", start with a priority of 40, not 20, and don’t
+   increase the priority based on support for the (obsolete) Debian
+   menu system."""
+POLICY_GENCONTROL = """"dpkg-gencontrol" must be called after all the files which are to go
+into the package have been placed in the temporary build directory, so
+that its calculation of the installed size of a package is correct."""
+POLICY_MAINTAINER = """Every package must have a maintainer, except for orphaned packages as
+described below. The maintainer may be one person or a group of people
+reachable from a common email address, such as a mailing list."""
+POLICY_PRIORITY = """Most Debian packages will have a priority of "optional". Priority
+levels other than "optional" are only used for packages that should be
+included by default in a standard installation of Debian."""
+POLICY_RELEASE = """The Release Team can, at their discretion, downgrade a Policy
+requirement to a Policy recommendation for a given release of the
+Debian distribution. This may be done for only a specific package or
+for the archive as a whole.
+
+* The adjectives *encouraged* and *discouraged* denote places where
+  Policy offers advice to maintainers, but maintainers are free to
+  follow or not follow that advice."""
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +280,208 @@ def test_wrong_numbers_in_the_pairs_are_all_caught(checker: GroundingChecker) ->
     assert len(wrong) >= 8
     accepted = [p["sentence"] for p in wrong if is_supported(checker, p["sentence"], [p["passage"]])[0]]
     assert not accepted
+
+
+# ---------------------------------------------------------------------------------------------- wording checks
+# Each row: a faithful sentence, the same sentence with one mutation of the kind a generative backend makes, and
+# the passage. The mutation must raise its own feature and fail; the faithful sentence must do neither.
+
+
+def _check_mutation(
+    checker: GroundingChecker, faithful: str, mutated: str, passage: str, feature: str
+) -> tuple[SupportFeatures, SupportFeatures]:
+    assert isinstance(checker, EmbeddingChecker)
+    good, bad = checker.features(faithful, [passage]), checker.features(mutated, [passage])
+    assert getattr(good, feature) == 0, good
+    assert getattr(bad, feature) >= 1, bad
+    assert is_supported(checker, faithful, [passage])[0], good
+    supported, score = is_supported(checker, mutated, [passage])
+    assert not supported, f"{mutated!r} scored {score:.3f}"
+    return good, bad
+
+
+@pytest.mark.parametrize(
+    ("faithful", "mutated", "passage"),
+    [
+        (  # modality: must → need only
+            "Major central government procurements must explicitly evaluate social value rather than just consider it.",
+            "Major central government procurements need only consider social value rather than evaluate it.",
+            ACT,
+        ),
+        (  # modality: obliged → may choose
+            "Public bodies must consider how the services they procure might improve the well-being of their area.",
+            "Public bodies may choose whether to consider how the services they procure might improve the well-being "
+            "of their area.",
+            ACT,
+        ),
+        (  # order: after → before
+            "dpkg-gencontrol has to be called after all the files of the package are in the temporary build directory.",
+            "dpkg-gencontrol has to be called before all the files of the package are in the temporary build "
+            "directory.",
+            POLICY_GENCONTROL,
+        ),
+        (  # direction: increasingly engaging → increasingly reducing
+            "Central and local governments are increasingly engaging third parties to deliver services.",
+            "Central and local governments are increasingly reducing their use of third parties to deliver services.",
+            COMMISSIONING,
+        ),
+        (  # inclusion: except → including
+            "Every package must have a maintainer, with the exception of orphaned packages.",
+            "Every package must have a maintainer, including orphaned packages.",
+            POLICY_MAINTAINER,
+        ),
+        (  # negation scope: both negate, each what the other asserts
+            "Start with a priority of 40 for x-window-manager alternatives, not 20.",
+            "Start with a priority of 20 for x-window-manager alternatives, not 40.",
+            POLICY_CHECKLIST,
+        ),
+    ],
+)
+def test_reversals_are_caught(checker: GroundingChecker, faithful: str, mutated: str, passage: str) -> None:
+    _check_mutation(checker, faithful, mutated, passage, "reversals")
+
+
+@pytest.mark.parametrize(
+    ("faithful", "mutated", "passage"),
+    [
+        (  # level and actor no passage has
+            "Since 1st January 2021, central government has been required to go further than the 2012 Act.",
+            "Since 1st January 2021, local councils have been required to go further than the 2012 Act.",
+            ACT,
+        ),
+        (  # an actor of the passage swapped for another of it
+            "The Release Team can downgrade a Policy requirement to a Policy recommendation for a given release.",
+            "Package maintainers can downgrade a Policy requirement to a Policy recommendation for a given release.",
+            POLICY_RELEASE,
+        ),
+        (  # most → all
+            "Most Debian packages will have the priority optional.",
+            "All Debian packages will have the priority optional.",
+            POLICY_PRIORITY,
+        ),
+        (  # "all" bound to other words than in the passage
+            "All major central government procurements must explicitly evaluate social value, where appropriate.",
+            "All public procurements must explicitly evaluate social value, where appropriate.",
+            ACT,
+        ),
+    ],
+)
+def test_scope_changes_are_caught(checker: GroundingChecker, faithful: str, mutated: str, passage: str) -> None:
+    _check_mutation(checker, faithful, mutated, passage, "scope_changes")
+
+
+@pytest.mark.parametrize(
+    ("faithful", "mutated", "passage"),
+    [
+        (
+            "Public bodies are obliged to consider how the services they commission might improve well-being.",
+            "Above all other considerations, public bodies are obliged to consider how the services they commission "
+            "might improve well-being.",
+            ACT,
+        ),
+        (
+            "Good governance is seen as critical to the ethical delivery of public services.",
+            "Good governance is the most important factor in the ethical delivery of public services.",
+            CIPFA_ABC,
+        ),
+        (
+            "Public value describes the value that an organization contributes to society.",
+            "Public value is the only measure of the value that an organization contributes to society.",
+            OECD_INTRO,
+        ),
+        (  # "always" is in the passage, hyphenated across a line end
+            "Packages may assume that what essential packages provide is always available without explicit "
+            "dependencies.",
+            "Packages may assume that what essential packages provide is the only functionality always available "
+            "without explicit dependencies.",
+            POLICY_PDF_ESSENTIAL,
+        ),
+        (  # a synonym of the passage's own strength is not invented: "always" for "at all times"
+            "Entities should achieve their intended outcomes while always acting in the public interest.",
+            "Entities should above all achieve their intended outcomes while always acting in the public interest.",
+            CIPFA_ABC,
+        ),
+    ],
+)
+def test_invented_priority_is_caught(checker: GroundingChecker, faithful: str, mutated: str, passage: str) -> None:
+    _check_mutation(checker, faithful, mutated, passage, "intensifiers")
+
+
+@pytest.mark.parametrize(
+    ("quote", "mutated", "passage"),
+    [
+        (  # PDF text: hard wraps and a word hyphenated across a line end
+            "Non-conformance with these guidelines will generally be considered a bug, but will not necessarily "
+            "render a package unsuitable for distribution.",
+            "Non-conformance with these guidelines will not be considered a bug, and will render a package "
+            "unsuitable for distribution.",
+            POLICY_PDF_TERMS,
+        ),
+        (  # plain-text manual: *emphasis*, "quotes", names split at their hyphen, a list item
+            "The package must not declare a Pre-Depends, Depends, Recommends, Build-Depends, Build-Depends-Indep, "
+            "or Build-Depends-Arch relationship on a non-main package unless that package is only listed as a "
+            "non-default alternative for a package in main.",
+            "The package may declare a Pre-Depends, Depends, Recommends, Build-Depends, Build-Depends-Indep, "
+            "or Build-Depends-Arch relationship on a non-main package even if that package is listed as the "
+            "default alternative.",
+            POLICY_MAIN,
+        ),
+        (  # PDF text: a word the checks look for ("always") hyphenated across a line end
+            "Packages may assume that functionality provided by essential packages is always available without "
+            "declaring explicit dependencies.",
+            "Packages must assume that functionality provided by essential packages is always available without "
+            "declaring explicit dependencies.",
+            POLICY_PDF_ESSENTIAL,
+        ),
+        (  # a path split across two lines where it has a hyphen
+            "When computing the priority for alternatives for /usr/bin/x-window-manager, start with a priority of "
+            "40, not 20. [2]",
+            "When computing the priority for alternatives for /usr/bin/x-window-manager, start with a priority of "
+            "20, not 40. [2]",
+            POLICY_CHECKLIST,
+        ),
+    ],
+)
+def test_verbatim_quotes_from_wrapped_text_pass(
+    checker: GroundingChecker, quote: str, mutated: str, passage: str
+) -> None:
+    assert isinstance(checker, EmbeddingChecker)
+    assert checker.features(quote, [passage]).quoted
+    assert is_supported(checker, quote, [passage]) == (True, 1.0)
+    assert not checker.features(mutated, [passage]).quoted
+    assert not is_supported(checker, mutated, [passage])[0]
+
+
+def test_a_quote_needs_enough_words_and_no_negation_before_it(checker: GroundingChecker) -> None:
+    passage = "It is not necessary to list packages which are required merely because another package depends on them."
+    assert isinstance(checker, EmbeddingChecker)
+    assert checker.features("It is not necessary to list packages.", [passage]).quoted
+    assert not checker.features("necessary to list packages which are required", [passage]).quoted  # "not" before
+    assert not checker.features("It is not.", [passage]).quoted  # too short to count as a quote
+
+
+def test_hard_pairs_file_is_well_formed_and_balanced() -> None:
+    """The hard pairs (figures in docs/evaluation.md): every kind present, labels balanced, corpus passages real."""
+    pairs = load_pairs(HARD_PAIRS)
+    supported = sum(p["supported"] for p in pairs)
+    assert len(pairs) >= 60
+    assert 0.35 <= supported / len(pairs) <= 0.65
+    kinds = {p["note"].split(":")[0].split()[0] for p in pairs}
+    assert {
+        "reversal",
+        "scope",
+        "actor",
+        "priority",
+        "strength",
+        "wrong",
+        "verbatim",
+        "paraphrase",
+        "shortened",
+    } <= kinds
+    corpus = " ".join(load_file(path).text for path in CORPUS.glob("*.md"))
+    from_corpus = [p for p in pairs if p["source"] in {path.stem for path in CORPUS.glob("*.md")}]
+    assert len(from_corpus) >= 20 and len(pairs) - len(from_corpus) >= 20, "corpus and outside guidance both"
+    assert all(p["passage"] in corpus for p in from_corpus)
 
 
 class _CountingEmbeddings:
