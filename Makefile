@@ -4,6 +4,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# llama-cpp-python compiles llama.cpp on install. A native build (-march=native) picks up AVX-512/AMX code paths
+# that crash on this machine kind's CPUs at the first decode; the portable build (AVX2/FMA) runs everywhere.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: install run test test-fast lint bench
 
