@@ -104,12 +104,11 @@ class _FixedScore:
 @pytest.mark.parametrize(("score", "supported"), [(0.625, True), (0.6249, False)])
 def test_a_score_exactly_at_the_threshold_is_supported(settings, monkeypatch, score, supported) -> None:
     checker = _FixedScore(score, threshold=0.625)
-    monkeypatch.setattr("assistant.answer.get_checker", lambda _settings: checker)
     chunks = [
         RetrievedChunk(id=f"c{n}", text=f"Passage {n}.", doc_id="d", title="D", source="d.md", section="S")
         for n in (1, 2)
     ]
-    cited, uncited = verify("A claim that cites its source [2]. A claim without a marker.", chunks, settings)
+    cited, uncited = verify("A claim that cites its source [2]. A claim without a marker.", chunks, checker)
     assert (cited.supported, cited.citations) == (supported, [2])
     # An uncited sentence is given the best-supporting chunk only when that chunk supports it.
     assert uncited.supported is supported and len(uncited.citations) == int(supported)

@@ -186,7 +186,7 @@ def test_empty_store_returns_nothing(settings: Settings, mode: str) -> None:
 
 def test_k_larger_than_the_store(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    every = set(get_store(small_chunks).collection.get()["ids"])
+    every = set(get_store(small_chunks).all_ids())
     assert len(every) == len(TRAVEL)
     for mode in ("hybrid", "dense", "bm25"):
         results = search("travel approval", small_chunks, k=len(every) + 10, mode=mode)
