@@ -142,6 +142,10 @@ class DraftCase(BaseModel):
     notes: str = ""
 
 
+def _format_of(path: str) -> str:
+    return Path(path.removesuffix(".gz")).suffix.lower()
+
+
 class DocumentSpec(BaseModel):
     """A document a dataset's questions are about, uploaded before they run (see :mod:`evals.documents`).
 
@@ -160,15 +164,14 @@ class DocumentSpec(BaseModel):
     @property
     def suffix(self) -> str:
         """The format of the file, from its name without a ``.gz``: ``.pdf``, ``.txt``, ``.html``…"""
-        return Path(self.path.removesuffix(".gz")).suffix.lower()
+        return _format_of(self.path)
 
     @field_validator("path")
     @classmethod
     def _uploadable(cls, path: str) -> str:
         from ingest.uploads import ALLOWED_SUFFIXES  # deferred: importing ingest loads Chroma and the embedder
 
-        suffix = Path(path.removesuffix(".gz")).suffix.lower()
-        if suffix not in ALLOWED_SUFFIXES:
+        if _format_of(path) not in ALLOWED_SUFFIXES:
             raise ValueError(f"{path}: uploads accept {', '.join(ALLOWED_SUFFIXES)} (a .gz of one of them is fine)")
         return path
 
