@@ -220,7 +220,10 @@ def eval_command(
     ] = None,
     dataset: Annotated[
         list[Path] | None,
-        typer.Option(help="A JSONL dataset (repeatable). Default: evals/datasets/questions.jsonl and drafts.jsonl."),
+        typer.Option(
+            help="A JSONL dataset or a bundled set's name, e.g. `documents` (repeatable). "
+            "Default: evals/datasets/questions.jsonl and drafts.jsonl."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for results.json and report.html (default: DATA_DIR/reports/eval-…).")
@@ -240,7 +243,19 @@ def eval_command(
     ] = None,
     drafts: Annotated[bool, typer.Option("--drafts/--no-drafts", help="Run the drafting cases too.")] = True,
     live_index: Annotated[
-        bool, typer.Option("--live-index", help="Evaluate the data dir's own index instead of a bundled-corpus one.")
+        bool,
+        typer.Option(
+            "--live-index",
+            help="Evaluate the data dir's own index instead of a bundled-corpus one (a set's documents are "
+            "uploaded into it).",
+        ),
+    ] = False,
+    distractors: Annotated[
+        bool,
+        typer.Option(
+            "--distractors",
+            help="Also index 1,000+ chunks of off-topic documentation (python3-doc's HTML) before running.",
+        ),
     ] = False,
     from_feedback: Annotated[
         bool,
@@ -254,6 +269,7 @@ def eval_command(
     """
     import os
 
+    from evals.dataset import resolve_dataset
     from evals.suite import SuiteOptions, run_suite, summary_rows
 
     settings = get_settings()
@@ -280,9 +296,10 @@ def eval_command(
         judge=judge or os.environ.get("PVA_EVAL_JUDGE"),
         drafts=drafts,
         corpus_index=not live_index,
+        distractors=distractors,
     )
     if dataset:
-        options.datasets = dataset
+        options.datasets = [resolve_dataset(d) for d in dataset]
     if thresholds:
         options.thresholds = thresholds
     with _progress() as progress:

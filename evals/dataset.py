@@ -12,10 +12,15 @@ A question case::
      "key_facts": [["2012"]]}
 
 Optional fields: ``history`` (Gradio messages, for follow-ups), ``expect`` (``answer`` / ``refuse`` /
-``any``; by default ``refuse`` for out_of_scope, ``any`` for injection and review, ``answer`` otherwise),
-``forbidden`` (phrases that must not appear: an injection's payload), ``doc_ids`` (framework filter),
+``any``; by default ``refuse`` for out_of_scope and not_covered, ``any`` for injection and review, ``answer``
+otherwise), ``forbidden`` (phrases that must not appear: an injection's payload), ``doc_ids`` (framework filter),
 ``min_coverage`` (this case's own key-fact bar) and ``notes``. A maintainer's own file in the same format
 can be passed to ``pva eval --dataset``.
+
+A set over documents a user uploads opens with a line naming them (see :class:`DocumentSpec`); its questions'
+gold ``doc_id`` is the document's ``id``::
+
+    {"documents": [{"id": "bzip2-manual", "path": "/usr/share/doc/bzip2/manual.pdf.gz", "package": "bzip2-doc"}]}
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DATASETS_DIR = Path(__file__).parent / "datasets"
 QUESTIONS = DATASETS_DIR / "questions.jsonl"
 DRAFTS = DATASETS_DIR / "drafts.jsonl"
+DOCUMENTS = DATASETS_DIR / "documents.jsonl"
 
 KINDS: tuple[str, ...] = (
     "fact",
@@ -41,8 +47,16 @@ KINDS: tuple[str, ...] = (
     "out_of_scope",
     "injection",
     "review",
+    "outline",
+    "definition",
+    "not_covered",
 )
-"""Question kinds; ``review`` marks draft cases made from thumbs-down feedback, to be triaged by a person."""
+"""Question kinds; ``review`` marks draft cases made from thumbs-down feedback, to be triaged by a person.
+
+``outline`` asks for a section's child headings, ``definition`` what a term or acronym means, ``not_covered``
+a question near the documents' topics that they do not answer (a refusal is expected, as for out_of_scope).
+"""
+REFUSE_KINDS = ("out_of_scope", "not_covered")
 
 Expect = Literal["answer", "refuse", "any"]
 
@@ -100,7 +114,8 @@ class QuestionCase(BaseModel):
     @model_validator(mode="after")
     def _default_expect(self) -> QuestionCase:
         if self.expect is None:
-            self.expect = {"out_of_scope": "refuse", "injection": "any", "review": "any"}.get(self.kind, "answer")
+            defaults: dict[str, Expect] = {"injection": "any", "review": "any"}
+            self.expect = "refuse" if self.kind in REFUSE_KINDS else defaults.get(self.kind, "answer")
         if self.kind == "follow_up" and not self.history:
             raise ValueError("a follow_up case needs a history")
         return self
@@ -125,6 +140,40 @@ class DraftCase(BaseModel):
     flags: list[str] = Field(default_factory=list)
     figures: list[str] = Field(default_factory=list)
     notes: str = ""
+
+
+def _format_of(path: str) -> str:
+    return Path(path.removesuffix(".gz")).suffix.lower()
+
+
+class DocumentSpec(BaseModel):
+    """A document a dataset's questions are about, uploaded before they run (see :mod:`evals.documents`).
+
+    ``path`` is the file as a package installs it (a ``.gz`` is decompressed first; a relative path is taken
+    from the dataset's folder), ``id`` the name it is uploaded under and so its document id, ``package`` the
+    Debian package that ships it (named when the file is missing).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    path: str = Field(min_length=1)
+    package: str | None = None
+    notes: str = ""
+
+    @property
+    def suffix(self) -> str:
+        """The format of the file, from its name without a ``.gz``: ``.pdf``, ``.txt``, ``.html``…"""
+        return _format_of(self.path)
+
+    @field_validator("path")
+    @classmethod
+    def _uploadable(cls, path: str) -> str:
+        from ingest.uploads import ALLOWED_SUFFIXES  # deferred: importing ingest loads Chroma and the embedder
+
+        if _format_of(path) not in ALLOWED_SUFFIXES:
+            raise ValueError(f"{path}: uploads accept {', '.join(ALLOWED_SUFFIXES)} (a .gz of one of them is fine)")
+        return path
 
 
 class DatasetError(ValueError):
@@ -159,8 +208,8 @@ def load_questions(path: Path | str = QUESTIONS) -> list[QuestionCase]:
     path = Path(path)
     cases = []
     for number, row in _read_jsonl(path):
-        if row.get("kind") == "draft" or "request" in row:
-            continue  # a mixed file: drafting cases are loaded by load_drafts
+        if row.get("kind") == "draft" or "request" in row or "documents" in row:
+            continue  # a mixed file: drafting cases are loaded by load_drafts, documents by load_documents
         try:
             cases.append(QuestionCase.model_validate(row))
         except ValidationError as exc:
@@ -182,6 +231,36 @@ def load_drafts(path: Path | str = DRAFTS) -> list[DraftCase]:
             raise DatasetError(f"{path}:{number}: {_first_error(exc)}") from exc
     _check_ids(path, [c.id for c in cases])
     return cases
+
+
+def load_documents(path: Path | str) -> list[DocumentSpec]:
+    """The documents a dataset file names on its ``{"documents": [...]}`` line(s); relative paths made absolute."""
+    path = Path(path)
+    specs: list[DocumentSpec] = []
+    for number, row in _read_jsonl(path):
+        if "documents" not in row:
+            continue
+        if not isinstance(row["documents"], list) or set(row) != {"documents"}:
+            raise DatasetError(f'{path}:{number}: a documents line is {{"documents": [{{"id": ..., "path": ...}}]}}')
+        for entry in row["documents"]:
+            try:
+                spec = DocumentSpec.model_validate(entry)
+            except ValidationError as exc:
+                raise DatasetError(f"{path}:{number}: documents: {_first_error(exc)}") from exc
+            if not Path(spec.path).is_absolute():
+                spec = spec.model_copy(update={"path": str((path.parent / spec.path).resolve())})
+            specs.append(spec)
+    _check_ids(path, [s.id for s in specs])
+    return specs
+
+
+def resolve_dataset(name: Path | str) -> Path:
+    """A dataset path as given, or the bundled ``evals/datasets/<name>.jsonl`` for a bare name (``documents``)."""
+    path = Path(name)
+    bundled = DATASETS_DIR / f"{path.name}.jsonl"
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1 and bundled.exists():
+        return bundled
+    return path
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -440,6 +440,17 @@ def _case_detail(case: CaseResult, comparison_status: str | None, judged: bool) 
     )
 
 
+def _index_contents(meta: dict) -> str:
+    """The run's uploaded documents and distractors for the summary line ("" when it had neither)."""
+    parts = []
+    if meta.get("documents"):
+        names = ", ".join(f"{d['id']} ({d['chunks']} chunks)" for d in meta["documents"])
+        parts.append(f" · uploaded documents: {escape(names)}")
+    if meta.get("distractors"):
+        parts.append(f" · distractors: {meta['distractors']['chunks']} chunks of off-topic documentation")
+    return "".join(parts)
+
+
 def render_html(result: EvalResult) -> str:
     """The whole report as one HTML string."""
     meta = result.meta
@@ -454,7 +465,7 @@ def render_html(result: EvalResult) -> str:
         f"k = {escape(str(meta.get('k')))} · {escape(str(meta.get('date')))} · "
         f"commit {escape(str(meta.get('commit')))} · "
         f"{escape(str(meta.get('duration_s')))} s · verifier {escape(str(meta.get('verifier')))} · "
-        f"judge {escape(str(meta.get('judge') or 'none'))}"
+        f"judge {escape(str(meta.get('judge') or 'none'))}{_index_contents(meta)}"
     )
     body = [
         f"<h1>Public Value Assistant — eval report ({escape(str(meta.get('backend')))})</h1>",

@@ -145,14 +145,14 @@ class EvalResult(BaseModel):
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def eval_settings(settings: Settings) -> Settings:
-    """Settings pointing at the eval's own index of the bundled corpus (a sub-folder of the data dir).
+def eval_settings(settings: Settings, name: str = "index") -> Settings:
+    """Settings pointing at one of the eval's own indexes (``<data dir>/evals/<name>``, default the bundled corpus).
 
     With a Chroma server, a separate collection plays the same role.
     """
-    update: dict[str, Any] = {"data_dir": Path(settings.data_dir) / "evals" / "index"}
+    update: dict[str, Any] = {"data_dir": Path(settings.data_dir) / "evals" / name}
     if settings.chroma_url:
-        update["collection"] = f"{settings.collection}-eval"
+        update["collection"] = f"{settings.collection}-eval{name.removeprefix('index')}"
     return settings.model_copy(update=update)
 
 

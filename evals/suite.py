@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from evals.dataset import DRAFTS, QUESTIONS
+from evals.dataset import DRAFTS, QUESTIONS, DocumentSpec, load_documents
+from evals.documents import ingest_distractors, upload_documents
 from evals.gate import THRESHOLDS, apply_gate, load_baseline, load_thresholds, make_baseline
 from evals.report import METRICS, fmt, metric_unit, render_html
 from evals.runner import CaseResult, EvalResult, ensure_corpus_index, eval_settings, load_cases, run_eval
@@ -38,6 +39,7 @@ class SuiteOptions:
     pairs: Path | None = DEFAULT_PAIRS
     drafts: bool = True
     corpus_index: bool = True
+    distractors: bool = False
     llm: Any = None
 
 
@@ -68,18 +70,36 @@ def write_outputs(result: EvalResult, out_dir: Path) -> tuple[Path, Path]:
     return json_path, html_path
 
 
+def index_name(documents: bool, distractors: bool) -> str:
+    """The eval index's folder: the bundled corpus alone, or with uploaded documents and/or distractors.
+
+    Each mix keeps its own index, so the bundled set's figures do not move when another set uploads documents,
+    and a rerun with the same data dir finds its chunks already embedded.
+    """
+    return "index" + ("-documents" if documents else "") + ("-distractors" if distractors else "")
+
+
+def prepare_index(options: SuiteOptions, settings: Settings, documents: Sequence[DocumentSpec]) -> Settings:
+    """The index to evaluate: the data dir's own (``corpus_index`` off) or an eval index holding the corpus."""
+    if not options.corpus_index:
+        return settings
+    index = eval_settings(settings, index_name(bool(documents), options.distractors))
+    ensure_corpus_index(index)
+    return index
+
+
 def run_suite(
     options: SuiteOptions, settings: Settings, on_case: Callable[[CaseResult], None] | None = None
 ) -> SuiteOutcome:
-    """Index the corpus (unless told to use the live index), run, gate and write everything."""
+    """Index the corpus (unless told to use the live index) and the datasets' documents, run, gate, write."""
     backend = options.backend or ("fake" if options.llm is not None else settings.chat_backend)
     questions, drafts = load_cases(options.datasets)
     thresholds = load_thresholds(backend, options.thresholds)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    index = settings
-    if options.corpus_index:
-        index = eval_settings(settings)
-        ensure_corpus_index(index)
+    documents = [spec for path in options.datasets for spec in load_documents(path)]
+    index = prepare_index(options, settings, documents)
+    uploaded = upload_documents(documents, index)
+    distractors = ingest_distractors(index) if options.distractors else None
     result = run_eval(
         questions,
         index,
@@ -94,6 +114,8 @@ def run_suite(
         on_case=on_case,
     )
     result.meta["datasets"] = [str(p) for p in options.datasets]
+    result.meta["documents"] = uploaded
+    result.meta["distractors"] = distractors
     result.meta["thresholds"] = str(options.thresholds)
     passed = apply_gate(result, thresholds, baseline, str(options.baseline) if options.baseline else None)
     json_path, html_path = write_outputs(result, options.out or default_out_dir(settings, backend))

@@ -6,6 +6,7 @@ use a handful of cases on the extractive backend, which is deterministic and nee
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections import Counter
@@ -18,12 +19,16 @@ from typer.testing import CliRunner
 from assistant import drafting
 from evals import metrics as m
 from evals.dataset import (
+    DOCUMENTS,
     DRAFTS,
     QUESTIONS,
     DatasetError,
+    DocumentSpec,
     QuestionCase,
+    load_documents,
     load_drafts,
     load_questions,
+    resolve_dataset,
     stratified_subset,
 )
 from evals.gate import THRESHOLDS, apply_gate, check_thresholds, load_baseline, load_thresholds, make_baseline
@@ -492,3 +497,129 @@ def test_committed_baselines_cover_the_dataset() -> None:
         assert baseline["meta"]["backend"] == backend
         assert set(baseline["cases"]) <= questions, f"{path} names cases that are not in the dataset"
         assert baseline["cases"], path
+
+
+# ------------------------------------------------------------------------------ real documents, distractors
+
+
+def test_documents_dataset_covers_every_shape_over_three_formats() -> None:
+    specs = load_documents(DOCUMENTS)
+    cases = load_questions(DOCUMENTS)
+    kinds = Counter(c.kind for c in cases)
+    assert len(specs) >= 3 and {".txt", ".pdf", ".html"} <= {s.suffix for s in specs}
+    assert len(cases) >= 40
+    for kind in ("fact", "list", "outline", "definition", "multi_part", "follow_up", "not_covered", "out_of_scope"):
+        assert kinds[kind] >= 3, kind
+    ids = {s.id for s in specs}
+    for case in cases:
+        if case.kind in ("not_covered", "out_of_scope"):
+            assert case.expect == "refuse" and not case.key_facts and not case.gold, case.id
+        else:
+            assert case.expect == "answer" and case.gold and case.key_facts, case.id
+            assert {g.doc_id for g in case.gold} <= ids, case.id
+    assert {g.doc_id for c in cases for g in c.gold} == ids  # every document is asked about
+    assert load_drafts(DOCUMENTS) == []
+
+
+def test_documents_gold_phrases_and_key_facts_are_in_the_documents(tmp_path: Path) -> None:
+    from evals.documents import copy_out
+    from ingest.loaders import load_file
+
+    specs = load_documents(DOCUMENTS)
+    missing = sorted({s.package or s.path for s in specs if not Path(s.path).is_file()})
+    if missing:
+        pytest.skip(f"documents not installed: apt-get install -y {' '.join(missing)}")
+    texts = {s.id: load_file(copy_out(Path(s.path), tmp_path / f"{s.id}{s.suffix}")).text for s in specs}
+    for case in load_questions(DOCUMENTS):
+        for gold in case.gold:
+            assert m.contains(texts[gold.doc_id], gold.contains), f"{case.id}: {gold.contains!r} not in {gold.doc_id}"
+        cited = " ".join(texts[g.doc_id] for g in case.gold)
+        for alternatives in case.key_facts:
+            assert any(m.contains(cited, a) for a in alternatives), f"{case.id}: {alternatives} not in its documents"
+
+
+def test_documents_line_is_validated_and_paths_resolve_from_the_dataset(tmp_path: Path) -> None:
+    dataset = tmp_path / "set.jsonl"
+    dataset.write_text('{"documents": [{"id": "notes", "path": "docs/notes.txt.gz"}]}\n', encoding="utf-8")
+    (spec,) = load_documents(dataset)
+    assert spec.path == str((tmp_path / "docs" / "notes.txt.gz").resolve()) and spec.suffix == ".txt"
+    assert load_questions(dataset) == []
+    for bad, message in [
+        ('{"documents": [{"id": "Notes File", "path": "a.txt"}]}', "documents: id"),
+        ('{"documents": [{"id": "notes", "path": "a.exe"}]}', "uploads accept"),
+        ('{"documents": [{"id": "notes", "path": "a.txt"}], "kind": "fact"}', "a documents line is"),
+    ]:
+        dataset.write_text(bad + "\n", encoding="utf-8")
+        with pytest.raises(DatasetError, match=rf"set.jsonl:1: .*{message}"):
+            load_documents(dataset)
+
+
+def test_dataset_names_resolve_to_the_bundled_sets(tmp_path: Path) -> None:
+    assert resolve_dataset("documents") == DOCUMENTS
+    own = tmp_path / "documents"
+    own.write_text("", encoding="utf-8")
+    assert resolve_dataset(own) == own  # an existing path wins over a bundled name
+    assert resolve_dataset("no-such-set") == Path("no-such-set")
+
+
+def test_a_missing_document_names_its_package(settings, tmp_path: Path) -> None:
+    from evals.documents import DocumentsMissing, upload_documents
+
+    spec = DocumentSpec(id="manual", path=str(tmp_path / "manual.pdf.gz"), package="some-doc")
+    with pytest.raises(DocumentsMissing, match=r"apt-get install -y some-doc"):
+        upload_documents([spec], settings)
+
+
+LANTERN = """# The Wombat Lantern Festival
+
+The Wombat Lantern Festival is held every year in Tarrawarra on 14 March.
+It was founded by Edith Mallory in 1987, and about 3,000 lanterns are
+floated on the river each year.
+"""
+
+
+def test_upload_then_ask_a_tiny_document_through_the_cli(settings, tmp_path: Path, monkeypatch) -> None:
+    """A dataset naming a gzipped text file: pva eval uploads it like the app does, then asks about it."""
+    import evals.suite
+    from assistant.cli import app
+    from evals.documents import ingest_distractors
+
+    with gzip.open(tmp_path / "lantern.txt.gz", "wt", encoding="utf-8") as f:
+        f.write(LANTERN)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "tea.html").write_text("<h1>Tea</h1><p>Green tea is steeped at 80 degrees.</p>", encoding="utf-8")
+    seen: list[str] = []
+
+    def tiny_distractors(index):
+        seen.append(str(index.data_dir))
+        return ingest_distractors(index, source=pages, pages=("tea",))
+
+    monkeypatch.setattr(evals.suite, "ingest_distractors", tiny_distractors)
+    documents = {"documents": [{"id": "lantern-festival", "path": "lantern.txt.gz", "package": "none"}]}
+    case = {
+        "id": "lantern-who",
+        "kind": "fact",
+        "question": "Who founded the Wombat Lantern Festival?",
+        "gold": [{"doc_id": "lantern-festival", "contains": "founded by Edith Mallory"}],
+        "key_facts": [["Edith Mallory"]],
+    }
+    dataset = tmp_path / "lantern.jsonl"
+    dataset.write_text(json.dumps(documents) + "\n" + json.dumps(case) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["eval", "--backend", "extractive", "--dataset", str(dataset), "--live-index", "--no-drafts"]
+    result = CliRunner().invoke(app, [*args, "--distractors", "--out", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    run = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    (uploaded,) = run["meta"]["documents"]
+    assert uploaded["id"] == "lantern-festival" and uploaded["chunks"] >= 1
+    assert (settings.data_dir / "uploads" / "lantern-festival.txt").read_text(encoding="utf-8") == LANTERN
+    assert seen == [str(settings.data_dir)] and run["meta"]["distractors"]["chunks"] >= 1
+    (asked,) = run["cases"]
+    assert asked["passed"], asked["reasons"]
+    assert asked["retrieval"]["hybrid"]["hit"] == 1.0
+    assert "lantern-festival" in (out / "report.html").read_text(encoding="utf-8")
+    again = CliRunner().invoke(app, [*args, "--distractors", "--out", str(tmp_path / "again")])
+    rerun = json.loads((tmp_path / "again" / "results.json").read_text(encoding="utf-8"))
+    assert again.exit_code in (0, 1), again.output
+    assert "unchanged" in rerun["meta"]["documents"][0]["message"] and rerun["meta"]["distractors"]["added"] == 0
