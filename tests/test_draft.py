@@ -196,12 +196,12 @@ def test_the_template_draft_restates_the_commitments_figures(template_response: 
     jobs = outcome_section(template_response, JOBS)
     timeline = [i.text for i in jobs.parts[2].items]
     measures = [i.text for i in jobs.parts[3].items]
-    assert "Over 3 years: 6 apprenticeships for local residents." in timeline
-    assert "Each year: 20 weeks of work experience placements for young people." in timeline
+    assert "Over 3 years, we will deliver 6 apprenticeships for local residents." in timeline
+    assert "Each year, we will deliver 20 weeks of work experience placements for young people." in timeline
     assert any("against the target of 6 over 3 years" in m for m in measures)
     assert any("quarterly to the council's contract manager" in m for m in measures)
     environment = outcome_section(template_response, ENVIRONMENT)
-    assert "By 2027: net zero fleet." in [i.text for i in environment.parts[2].items]
+    assert "By 2027, we will achieve net zero fleet." in [i.text for i in environment.parts[2].items]
 
 
 def test_the_template_draft_has_no_flags_and_no_invented_claims(template_response: Draft) -> None:

@@ -59,6 +59,8 @@ class Composer:
         self.formal = request.tone == "formal"
         self.parts = PARTS[request.tone]
         self.flags: list[DraftFlag] = []
+        self.us = [request.supplier] if request.supplier else []
+        """Names that mean "we" in a commitment ("Greenway Grounds Ltd will …")."""
 
     # --- shared sentences ---------------------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class Composer:
                     )
                 )
                 continue
-            commitments = [Commitment.parse(line) for line in lines]
+            commitments = [Commitment.parse(line, self.us) for line in lines]
             section = Section(outcome.name, outcome_id=outcome.id, theme=theme.name)
             lead = "For this outcome, we commit to:" if self.formal else "We will deliver:"
             section.parts.append(
@@ -245,7 +247,7 @@ class Composer:
                         where=f"Key areas of focus › {outcome.name}",
                     )
                 )
-            commitments = [Commitment.parse(line) for line in lines]
+            commitments = [Commitment.parse(line, self.us) for line in lines]
             all_commitments += commitments
             part.items += [Item(c.text, 0, bullet=True, origin="commitment") for c in commitments]
             focus.parts.append(part)
