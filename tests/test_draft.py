@@ -26,6 +26,7 @@ from assistant.drafting import (
     load_request,
     parse_request,
 )
+from assistant.drafting.checklist import ELEMENTS, check_commitments
 from assistant.drafting.overclaim import figures
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -196,32 +197,51 @@ def test_the_template_draft_restates_the_commitments_figures(template_response: 
     jobs = outcome_section(template_response, JOBS)
     timeline = [i.text for i in jobs.parts[2].items]
     measures = [i.text for i in jobs.parts[3].items]
-    assert "Over 3 years: 6 apprenticeships for local residents." in timeline
-    assert "Each year: 20 weeks of work experience placements for young people." in timeline
+    assert "Over 3 years, we will deliver 6 apprenticeships for local residents." in timeline
+    assert "Each year, we will deliver 20 weeks of work experience placements for young people." in timeline
     assert any("against the target of 6 over 3 years" in m for m in measures)
     assert any("quarterly to the council's contract manager" in m for m in measures)
     environment = outcome_section(template_response, ENVIRONMENT)
-    assert "By 2027: net zero fleet." in [i.text for i in environment.parts[2].items]
+    assert "By 2027, we will achieve net zero fleet." in [i.text for i in environment.parts[2].items]
+
+
+def not_checklist(made: Draft) -> list:
+    return [f for f in made.flags if f.kind != "commitment_gap"]
 
 
 def test_the_template_draft_has_no_flags_and_no_invented_claims(template_response: Draft) -> None:
-    assert template_response.flags == []
+    assert not_checklist(template_response) == []
+    # only the evidence is missing, for the three commitments the two evidence lines do not speak to
+    gaps = [(f.where.split(" › ")[1], f.text.split(":")[0]) for f in template_response.flags]
+    assert gaps == [
+        ("20 weeks of work experience placements for young people each year", "no evidence given"),
+        ("net zero fleet by 2027", "no evidence given"),
+        ("30% reduction in green waste sent to landfill by the end of 2026", "no evidence given"),
+    ]
     assert find_invented(template_response.text(), load_request(RESPONSE), cited_texts(template_response)) == []
     assert template_response.word_count <= template_response.word_limit
 
 
-def test_every_guidance_section_cites_the_outcome_wording_and_the_principles(template_response: Draft) -> None:
+def test_the_guidance_part_quotes_what_bears_on_the_outcome_and_never_restates_it(template_response: Draft) -> None:
     by_n = {c.n: c for c in template_response.citations}
+    retrieved = {chunk.id: chunk for chunk in template_response.retrieved}
     for outcome_id in template_response.outcomes:
         _, outcome = load_catalogue().outcome(outcome_id)
-        guidance = outcome_section(template_response, outcome_id).parts[-1]
-        cited = {by_n[n].doc_id for item in guidance.items for n in item.citations}
-        assert {"social-value-act-and-model", "social-value-principles"} <= cited
-        quotes = " ".join(by_n[n].quote for n in guidance.items[0].citations)
-        assert outcome.name in quotes
-    principles = " ".join(c.quote for c in template_response.citations if c.doc_id == "social-value-principles")
-    for name in ("Involve stakeholders", "Understand what changes", "Do not over-claim", "Verify the result"):
-        assert name in principles
+        parts = [p for p in outcome_section(template_response, outcome_id).parts if "guidance" in p.heading]
+        for part in parts:
+            for item in part.items:
+                assert item.origin == "guidance" and item.citations, item.text
+                assert outcome.name not in item.text
+                quoted = re.findall(r"“([^”]+)”", item.text)
+                assert quoted, item.text
+                chunks = " ".join(" ".join(retrieved[by_n[n].chunk_id].text.split()) for n in item.citations)
+                for quote in quoted:
+                    assert quote.rstrip(".") in chunks
+    jobs = " ".join(
+        i.text for p in outcome_section(template_response, JOBS).parts for i in p.items if "guidance" in p.heading
+    )
+    assert "apprenticeship opportunities" in jobs
+    assert "This supports the Social Value Model policy outcome" not in template_response.text()
 
 
 def test_citations_point_at_retrieved_chunks_and_quote_them(template_response: Draft) -> None:
@@ -363,10 +383,10 @@ def test_invented_figures_never_survive_strict_mode(corpus_settings, fake_chat) 
     for invented in ("250", "2026", "£2m", "Green Futures Academy"):
         assert invented not in text
     assert find_invented(text, parse_request(small_request()), cited_texts(made)) == []
-    flagged = {(f.kind, f.text) for f in made.flags}
+    flagged = {(f.kind, f.text) for f in not_checklist(made)}
     assert {("invented_figure", "250"), ("invented_figure", "2026"), ("invented_figure", "£2m")} <= flagged
     assert ("invented_name", "Green Futures Academy") in flagged
-    for flag in made.flags:
+    for flag in not_checklist(made):
         assert flag.removed
         assert flag.where == "Create new businesses, new jobs and new skills › Delivery plan and activities"
     # the clean sentence survives as the delivery plan; the invented ones are gone
@@ -439,7 +459,7 @@ def test_a_failing_model_leaves_the_template_draft(corpus_settings, fake_chat) -
         raise ConnectionError("backend unreachable")
 
     made = draft(small_request(), corpus_settings, llm=fake_chat(broken))
-    assert [f.kind for f in made.flags] == ["model_error"]
+    assert [f.kind for f in not_checklist(made)] == ["model_error"]
     assert outcome_section(made, JOBS).parts[1].items[0].origin == "template"
 
 
@@ -502,7 +522,7 @@ def test_the_statement_follows_the_lga_template(template_statement: Draft) -> No
     successes = [i.text for i in template_statement.sections[2].items]
     assert successes == list(request.evidence)
     assert "lga-national-toms" in {c.doc_id for c in template_statement.citations}
-    assert template_statement.flags == []
+    assert not_checklist(template_statement) == []
     assert find_invented(template_statement.text(), request, cited_texts(template_statement)) == []
     assert template_statement.word_count <= template_statement.word_limit
 
@@ -511,7 +531,7 @@ def test_a_statement_without_evidence_flags_the_missing_successes(corpus_setting
     data = {**example(STATEMENT), "evidence": []}
     made = draft(data, corpus_settings)
     assert "Successes" not in [s.heading for s in made.sections]
-    assert [f.kind for f in made.flags] == ["no_evidence"]
+    assert [f.kind for f in not_checklist(made)] == ["no_evidence"]
 
 
 # ------------------------------------------------------------------------------------------------ the local model
@@ -527,3 +547,86 @@ def test_the_bundled_local_model_drafts_without_invented_figures(corpus_settings
     retrieved = {chunk.id for chunk in made.retrieved}
     assert all(c.chunk_id in retrieved for c in made.citations)
     assert made.word_count <= made.word_limit
+
+
+# ------------------------------------------------------------------------------------------ the commitment checklist
+
+
+def _check(line: str, outcome: str = JOBS, **changes: Any):
+    request = parse_request(small_request(outcomes=[outcome], commitments={outcome: [line]}, **changes))
+    [check], flags = check_commitments(request)
+    return check, flags
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome", "changes", "missing"),
+    [
+        ("6 apprenticeships for local residents over 3 years", JOBS, {}, ["measurement and reporting", "evidence"]),
+        ("A new apprenticeship scheme", JOBS, {}, ["quantity", "time frame", "measurement and reporting", "evidence"]),
+        (
+            "A new apprenticeship scheme",
+            JOBS,
+            {
+                "reporting": "quarterly to the contract manager",
+                "evidence": ["We ran an apprenticeship scheme in 2023."],
+            },
+            ["quantity", "time frame"],
+        ),
+        ("We will track and report 20 placements within 6 months", JOBS, {}, ["evidence"]),
+        (
+            "Cut fleet emissions by 30% by 2027",
+            "disability-employment-gap",
+            {},
+            ["measurement and reporting", "evidence", "link to the outcome"],
+        ),
+        ("Cut fleet emissions by 30% by 2027", ENVIRONMENT, {}, ["measurement and reporting", "evidence"]),
+    ],
+)
+def test_each_commitment_is_checked_for_what_evaluators_score(line, outcome, changes, missing) -> None:
+    check, flags = _check(line, outcome, **changes)
+    assert check.missing == missing
+    assert set(check.found) | set(missing) == set(ELEMENTS)
+    assert [f.kind for f in flags] == ["commitment_gap"] * len(missing)
+    assert all(f.where.endswith(f"› {line}") for f in flags)
+
+
+def test_the_checklist_says_what_it_found() -> None:
+    check, _ = _check("30% of new staff from the district by March 2027", reporting="each quarter to the council")
+    assert check.found["quantity"] == "30%"
+    assert check.found["time frame"] == "by March 2027"
+    assert "each quarter to the council" in check.found["measurement and reporting"]
+
+
+def test_the_draft_carries_the_checks_and_what_was_checked(template_response: Draft) -> None:
+    request = load_request(RESPONSE)
+    assert [c.commitment for c in template_response.checks] == [
+        c for lines in request.commitments.values() for c in lines
+    ]
+    assert any("quantity" in line and "time frame" in line for line in template_response.checked)
+    data = json.loads(template_response.model_dump_json())
+    assert data["checks"][0]["missing"] == [] and data["checks"][1]["missing"] == ["evidence"]
+
+
+# ------------------------------------------------------------------------------------------------ description and cuts
+
+
+def test_a_short_description_frames_the_summary(corpus_settings) -> None:
+    made = draft(small_request(description="Library cleaning", supplier="Brightclean Ltd"), corpus_settings)
+    assert made.summary.startswith("For the library cleaning contract “Library Cleaning Services” for Northford")
+    assert "Brightclean Ltd will deliver social value" in made.summary
+
+
+def test_a_long_description_is_restated_in_the_summary(template_response: Draft) -> None:
+    assert "The contract covers grounds maintenance of parks, verges and council sites across Exampleshire" in (
+        template_response.summary
+    )
+
+
+def test_what_is_cut_to_fit_the_limit_is_flagged(corpus_settings) -> None:
+    made = draft({**example(), "word_limit": 300}, corpus_settings)
+    [flag] = [f for f in made.flags if f.kind == "trimmed"]
+    assert "cut to fit the limit of 300 words" in flag.text
+    assert "the “Evidence from our experience” section" in flag.text
+    assert "Evidence from our experience" not in [s.heading for s in made.sections]
+    untrimmed = draft({**example(), "word_limit": 2000}, corpus_settings)
+    assert not [f for f in untrimmed.flags if f.kind == "trimmed"]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.drafting import Draft, draft, load_request, save, to_docx, to_markdown
+from assistant.drafting.export import CHECKLIST
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 RESPONSE = EXAMPLES / "response.yaml"
@@ -55,7 +56,7 @@ def test_docx_opens_with_title_headings_lists_and_references(response: Draft, tm
     assert {"Title", "Heading 1", "Heading 2", "List Bullet"} <= styles
     assert ("Title", response.title) in paragraphs
     heading1 = [text for style, text in paragraphs if style == "Heading 1"]
-    assert heading1[0] == "Summary" and heading1[-1] == "References"
+    assert heading1[0] == "Summary" and heading1[-2:] == ["References", CHECKLIST]
     for section in response.sections:
         assert section.heading in heading1
     heading2 = {text for style, text in paragraphs if style == "Heading 2"}
@@ -66,12 +67,39 @@ def test_docx_opens_with_title_headings_lists_and_references(response: Draft, tm
             assert line in bullets
     texts = [text for _, text in paragraphs]
     assert f"Word count: {response.word_count} of {response.word_limit}" in texts
-    references = texts[texts.index("References") + 1 :]
+    references = texts[texts.index("References") + 1 : texts.index(CHECKLIST)]
+    references = [line for line in references if line]  # the checklist starts on a new page
     assert len(references) == len(response.citations)
     for citation, line in zip(response.citations, references, strict=True):
         assert line.startswith(f"[{citation.n}] {citation.title} — {citation.section} — “")
         assert citation.quote[:40] in line
-    assert Document(str(path)).core_properties.title == response.title
+
+
+def test_docx_core_properties_name_the_draft_and_the_supplier(response: Draft, tmp_path: Path) -> None:
+    properties = Document(str(to_docx(response, tmp_path / "r.docx"))).core_properties
+    assert properties.title == "Grounds Maintenance Services 2025-2028"
+    assert properties.author == "Greenway Grounds Ltd"
+    assert properties.subject == "Social value response to Exampleshire County Council from Greenway Grounds Ltd"
+    assert "python-docx" not in f"{properties.author} {properties.comments} {properties.last_modified_by}"
+
+
+def test_the_checklist_ticks_what_was_found_and_opens_a_box_for_what_is_missing(
+    response: Draft, tmp_path: Path
+) -> None:
+    texts = [text for _, text in _paragraphs(to_docx(response, tmp_path / "c.docx"))]
+    checklist = texts[texts.index(CHECKLIST) :]
+    assert checklist[1].startswith("Checked: every figure, date and name")
+    assert (
+        "Create new businesses, new jobs and new skills › 6 apprenticeships for local residents over 3 years"
+        in checklist
+    )
+    assert "☑ quantity: 6" in checklist and "☑ time frame: over 3 years" in checklist
+    assert sum(line.startswith("☐ no evidence given") for line in checklist) == 3
+    md = to_markdown(response).splitlines()
+    assert f"## {CHECKLIST}" in md
+    assert "- [x] time frame: by 2027" in md
+    assert sum(line.startswith("- [ ] no evidence given") for line in md) == 3
+    assert not any("commitment gap" in line for line in md)  # the checklist, not the notes, lists the gaps
 
 
 def test_markdown_has_the_same_structure(response: Draft) -> None:

@@ -1,12 +1,15 @@
-"""The bidder's commitments read for their quantity and timeframe, and restated as delivery, timeline and measure
-sentences that add nothing the commitment does not already say."""
+"""The bidder's commitments read for their form, quantity and timeframe, and restated as delivery, timeline and
+measure sentences that add nothing the commitment does not already say and read well whatever the phrasing."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Commitment", "delivery_sentence", "measure_sentence", "timeline_sentence"]
+from assistant.drafting.clause import Clause, lower_first, read_clause, upper_first
+
+__all__ = ["Commitment", "delivery_sentence", "measure_sentence", "phrase", "timeline_sentence"]
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _COUNT = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|[a-z]+ty)"
@@ -43,18 +46,28 @@ _LEADING_QUANTITY = re.compile(
 
 @dataclass(frozen=True)
 class Commitment:
-    """A commitment line as given, with the quantity and timeframe it states (if any)."""
+    """A commitment line as given, read as a clause, with the quantity and timeframes it states (if any)."""
 
     text: str
+    """The line as given, without a trailing full stop."""
+    clause: Clause
+    """The line normalised: "We will create 500 jobs" → the verb clause "create 500 jobs"."""
     quantity: str = ""
+    """The quantity a noun phrase starts with ("500", "30%", "£250,000")."""
     what: str = ""
-    """The commitment without its timeframe (and, when it starts with a quantity, without that too)."""
+    """The clause without its timeframes (and, when it starts with a quantity, without that too)."""
     timeframes: tuple[str, ...] = ()
+    body: str = ""
+    """The clause without its timeframes; empty when taking them out leaves a fragment ("…, reviewed")."""
 
     @classmethod
-    def parse(cls, text: str) -> Commitment:
-        """Read ``text`` for its timeframes and, when it starts with one, its quantity."""
-        clean = text.strip().rstrip(".;")
+    def parse(cls, text: str, us: Sequence[str] = ()) -> Commitment:
+        """Read ``text`` for its form, timeframes and, for a noun phrase that starts with one, its quantity.
+
+        ``us`` names the bidder, so "<supplier> will …" reads as "we will …".
+        """
+        clause = read_clause(text, us)
+        clean = clause.text
         found = []
         rest = clean
         for pattern in _TIMEFRAMES:
@@ -64,13 +77,15 @@ class Commitment:
                     found.append(phrase)
                     rest = rest.replace(phrase, " ")
         rest = re.sub(r"\s+([,;.])", r"\1", " ".join(rest.split())).strip(" ,;-–")
-        rest = re.sub(r"\b(?:and|by|over|in|from|to)$", "", rest).strip(" ,;-–")
+        rest = re.sub(r"\b(?:and|by|over|in|from|to|within)$", "", rest).strip(" ,;-–")
+        body = "" if not rest or re.search(r",\s*\w+$", rest) else rest
         quantity, what = "", rest or clean
-        match = _LEADING_QUANTITY.match(what)
+        match = _LEADING_QUANTITY.match(what) if clause.form == "noun" else None
         if match:
             quantity, what = match.group("qty").strip(), match.group("rest").strip()
         ordered = sorted(found, key=clean.find)
-        return cls(text=clean, quantity=quantity, what=what, timeframes=tuple(ordered))
+        original = " ".join(text.split()).strip().rstrip(".;!").strip()
+        return cls(original, clause, quantity, what, tuple(ordered), body)
 
     @property
     def is_money(self) -> bool:
@@ -79,22 +94,6 @@ class Commitment:
     @property
     def is_percent(self) -> bool:
         return bool(re.search(r"%|per\s?cent", self.quantity, re.I))
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case the first letter for use mid-sentence, unless it starts a name or an acronym."""
-    words = text.split()
-    if not words:
-        return text
-    first = words[0]
-    second = words[1] if len(words) > 1 else ""
-    if first[:1].isupper() and first[1:].islower() and not second[:1].isupper():
-        return first[:1].lower() + text[1:]
-    return text
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 # The phrase table: how a commitment is delivered, chosen by the first pattern its text matches.
@@ -161,10 +160,6 @@ _ACTIVITIES: list[tuple[str, str]] = [
     ),
 ]
 _DEFAULT_ACTIVITY = "plan, resource and deliver it, recording what is delivered"
-_NOUN_START = re.compile(
-    r"^(?:a|an|the|our|\d|[£$€]|at least|up to|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)\b",
-    re.I,
-)
 _FREQUENCIES = {
     "year": "Each year",
     "annum": "Each year",
@@ -177,7 +172,8 @@ _FREQUENCIES = {
     "week": "Each week",
     "weekly": "Each week",
 }
-_DEADLINE = re.compile(r"^(?:by|before|until|no later than|in)\b", re.I)
+_CHANGE = re.compile(r"^[\d.,]+\s?%\s+(?:reduction|increase|cut|rise|fall|decrease|improvement)\b", re.I)
+_ACHIEVED = re.compile(r"reduction|increase|\bnet zero\b|\bzero\b|%|per\s?cent|saving|accredit|certif|status", re.I)
 
 
 def _activity(commitment: Commitment) -> str:
@@ -185,16 +181,41 @@ def _activity(commitment: Commitment) -> str:
     return next((activity for pattern, activity in _ACTIVITIES if re.search(pattern, lowered)), _DEFAULT_ACTIVITY)
 
 
+def phrase(commitment: Commitment) -> str:
+    """The commitment as a noun phrase to go mid-sentence: "our commitment to cut emissions", "500 local jobs"."""
+    clause = commitment.clause
+    if clause.form in ("verb", "gerund"):
+        return f"our commitment to {clause.text}"
+    if clause.form == "sentence":
+        return f"our commitment that {clause.text}"
+    if _CHANGE.match(clause.text):
+        return f"a {clause.text}"
+    return clause.text
+
+
+def _pledge(commitment: Commitment, text: str) -> str:
+    """``text`` (the clause, or part of it) as what we will do: "we will cut…", "we will deliver 500 jobs"."""
+    form = commitment.clause.form
+    if form == "verb":
+        return f"we will {text}"
+    if form == "gerund":
+        return f"we will deliver on our commitment to {text}"
+    if form == "sentence":
+        return text
+    article = "a " if _CHANGE.match(text) else ""
+    return f"we will {'achieve' if _ACHIEVED.search(text) else 'deliver'} {article}{text}"
+
+
 def delivery_sentence(commitment: Commitment) -> str:
-    """How a commitment will be delivered, phrased so that it reads whether it starts with a noun or a verb."""
+    """How a commitment will be delivered: "To cut fleet emissions by 30% by 2027, we will plan…"."""
     activity = _activity(commitment)
-    if _NOUN_START.match(commitment.text):
-        return f"To deliver {_lower_first(commitment.text)}, we will {activity}."
-    return f"For our commitment to {_lower_first(commitment.text)}, we will {activity}."
+    if commitment.clause.form == "verb":
+        return f"To {commitment.clause.text}, we will {activity}."
+    return f"To deliver {phrase(commitment)}, we will {activity}."
 
 
 def _when(timeframe: str) -> str:
-    """A timeframe as a timeline label: frequencies read "Each year", anything else as written."""
+    """A timeframe to open a sentence: frequencies read "Each year", anything else as written."""
     words = timeframe.lower().split()
     if words and (words[0] in ("a", "per", "each", "every") or len(words) == 1) and words[-1] in _FREQUENCIES:
         return _FREQUENCIES[words[-1]]
@@ -202,26 +223,25 @@ def _when(timeframe: str) -> str:
 
 
 def timeline_sentence(commitment: Commitment) -> str:
+    """When a commitment is delivered: "By 2027, we will cut fleet emissions by 30%."."""
     if not commitment.timeframes:
-        return f"Timescale to be confirmed: {_lower_first(commitment.text)}."
+        return f"The timescale for {phrase(commitment)} is to be confirmed."
+    if not commitment.body:  # taking the timeframe out leaves a fragment: say it whole
+        return f"{upper_first(_pledge(commitment, commitment.clause.text))}."
     when = ", ".join(_when(t) for t in commitment.timeframes)
-    what = " ".join(p for p in (commitment.quantity, commitment.what) if p)
-    if re.search(r",\s*\w+$", what):  # taking the timeframe out left a dangling word ("…, reviewed")
-        what = commitment.text
-    return f"{_upper_first(when)}: {_lower_first(what)}."
+    return f"{upper_first(when)}, {_pledge(commitment, commitment.body)}."
 
 
 def measure_sentence(commitment: Commitment) -> str:
+    """How a commitment is measured: against its quantity when it starts with one, else progress on it."""
     when = f" {', '.join(commitment.timeframes)}" if commitment.timeframes else ""
-    what = commitment.what
+    what = lower_first(commitment.what)
     if commitment.quantity and commitment.is_percent:
-        label = f"Share {what}" if what.lower().startswith("of ") else f"{_upper_first(what)} achieved"
-        return f"{label}, against the target of {commitment.quantity}{when}."
+        label = f"the share {what}" if what.startswith("of ") else f"the {what}"
+        return f"We will measure {label} against the target of {commitment.quantity}{when}."
     if commitment.quantity and commitment.is_money:
-        return f"Amount spent or invested ({what}), against the commitment of {commitment.quantity}{when}."
+        amount = f"the value {what}" if what.startswith("of ") else f"the amount spent or invested ({what})"
+        return f"We will measure {amount} against the commitment of {commitment.quantity}{when}."
     if commitment.quantity:
-        return f"Number of {_lower_first(what)} delivered, against the target of {commitment.quantity}{when}."
-    deadlines = [t for t in commitment.timeframes if _DEADLINE.match(t)]
-    if deadlines and not re.search(r",\s*\w+$", what):
-        return f"Progress towards {_lower_first(what)}, reported until the milestone ({deadlines[0]}) is met."
-    return f"Delivery of the commitment: {_lower_first(commitment.text)}."
+        return f"We will count the {what} delivered against the target of {commitment.quantity}{when}."
+    return f"We will track and report progress on {phrase(commitment)}."

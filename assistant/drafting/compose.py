@@ -3,14 +3,17 @@ guidance, with nothing added that the inputs or the guidance do not say."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.catalogue import Outcome, Theme, load_catalogue
+from assistant.drafting.clause import lower_first
 from assistant.drafting.commitments import Commitment, delivery_sentence, measure_sentence, timeline_sentence
-from assistant.drafting.guidance import Guidance, quote_from
+from assistant.drafting.guidance import Guidance, norm, quote_from
 from assistant.drafting.outline import Item, Part, Section
 from assistant.drafting.request import DraftRequest
 from assistant.drafting.types import DraftFlag
+from assistant.text import content_words, split_sentences
 from assistant.types import RetrievedChunk
 
 __all__ = ["PARTS", "Composer"]
@@ -23,6 +26,12 @@ _THEME_CATEGORY = {
     "equal-opportunity": "economic",
     "wellbeing": "social",
 }
+
+# Words every social value passage and commitment uses: sharing them shows no bearing on a commitment.
+_GENERIC = content_words(
+    "social value model policy outcome theme local new will contract council public government procurement create "
+    "deliver provide support help make work people year each all increase improve reduce change base staff"
+)
 
 # The part headings of a response's outcome section, by tone.
 PARTS = {
@@ -59,6 +68,12 @@ class Composer:
         self.formal = request.tone == "formal"
         self.parts = PARTS[request.tone]
         self.flags: list[DraftFlag] = []
+        self.us = [request.supplier] if request.supplier else []
+        """Names that mean "we" in a commitment ("Greenway Grounds Ltd will …")."""
+        self.has_guidance = False
+        """Whether any outcome section has guidance to quote (set by :meth:`response`)."""
+        self.quoted: set[str] = set()
+        """Guidance sentences already quoted, so no two outcomes quote the same one."""
 
     # --- shared sentences ---------------------------------------------------------------------------------
 
@@ -133,6 +148,33 @@ class Composer:
         text = f"Of the three categories of social value, this is {article} {category} one, such as “{example}”."
         return _cited(text, self.guidance.categories, f"{category} (e.g. {example})", priority)
 
+    def bearing_item(self, theme: Theme, outcome: Outcome, lines: Sequence[str], priority: int) -> Item | None:
+        """A quote of the retrieved sentence that bears most on the commitments (or the outcome), if one does.
+
+        A sentence bears on them when it shares a word with the commitments or two with the outcome and theme,
+        beyond the words every social value text uses; list lines and headings (the outcome's own name) are not
+        quoted, so the paragraph never just restates the outcome.
+        """
+        own = content_words(" ".join(lines)) - _GENERIC
+        named = content_words(f"{outcome.name} {theme.name}") - _GENERIC
+        best: tuple[int, RetrievedChunk, str] | None = None
+        for chunk in self.guidance.bearing.get(outcome.id, ()):
+            for sentence in split_sentences(chunk.text):
+                if len(sentence.split()) < 8 or not sentence[:1].isupper() or sentence.rstrip().endswith(":"):
+                    continue
+                if norm(sentence) in self.quoted or any(norm(name) in norm(sentence) for name in _names()):
+                    continue
+                words = content_words(sentence)
+                score = 2 * len(words & own) + len(words & named)
+                if score >= 2 and (best is None or score > best[0]):
+                    best = (score, chunk, sentence)
+        if best is None:
+            return None
+        _, chunk, sentence = best
+        self.quoted.add(norm(sentence))
+        quote = sentence.strip().rstrip(".")
+        return _cited(f"The guidance states: “{quote}”.", chunk, sentence, priority)
+
     def measures(self, commitments: Sequence[Commitment]) -> list[Item]:
         """One measure per commitment, then how progress is reported."""
         items = [Item(measure_sentence(c), 1, bullet=True) for c in commitments]
@@ -154,7 +196,6 @@ class Composer:
         request = self.request
         names = [outcome.name for _, outcome in request.outcome_pairs() if request.commitments.get(outcome.id)]
         listed = _join([f"“{n}”" for n in names])
-        who = request.supplier or "We"
         plural = "outcome" if len(names) == 1 else "outcomes"
         if request.kind == "statement":
             owner = f"{request.supplier}’s" if request.supplier else "Our"
@@ -164,15 +205,35 @@ class Composer:
             )
             second = "Each area of focus follows a policy outcome of the Social Value Model."
         else:
-            first = (
-                f"{who} will deliver social value through the contract “{request.title}” for {request.buyer}, "
-                f"against the Social Value Model policy {plural} {listed}."
-            )
-            second = (
-                "For each outcome, this response sets out our commitment, how and when we will deliver it, how we "
-                "will measure and report progress, and how it reflects the guidance."
-            )
+            return self.response_summary(listed, plural)
         return [Item(first, 1), Item(second, 5)]
+
+    def response_summary(self, listed: str, plural: str) -> list[Item]:
+        """A response's summary, framed by the contract description when there is one."""
+        request = self.request
+        description = " ".join(request.description.split()).rstrip(".")
+        sentence_like = re.match(r"^(?:the|this|our|it|we)\b", description, re.I) or re.search(
+            r"\b(?:is|are|will|covers|includes|provides)\b", description
+        )
+        short = bool(description) and not sentence_like and len(description.split()) <= 8 and "," not in description
+        against = f"against the Social Value Model policy {plural} {listed}"
+        if short:
+            who = request.supplier or "we"
+            first = f"For the {lower_first(description)} contract “{request.title}” for {request.buyer}, {who} will "
+            first += f"deliver social value {against}."
+        else:
+            first = f"{request.supplier or 'We'} will deliver social value through the contract “{request.title}” "
+            first += f"for {request.buyer}, {against}."
+        items = [Item(first, 1)]
+        if description and not short:
+            text = f"{description}." if sentence_like else f"The contract covers {lower_first(description)}."
+            items.append(Item(text, 4, origin="input" if sentence_like else "template"))
+        parts = ["our commitment", "how and when we will deliver it", "how we will measure and report progress"]
+        if self.has_guidance:
+            parts.append("how it reflects the guidance")
+        second = f"For each outcome, this response sets out {_join(parts, ', ')}."
+        items.append(Item(second, 5))
+        return items
 
     # --- a response -------------------------------------------------------------------------------------------
 
@@ -192,7 +253,7 @@ class Composer:
                     )
                 )
                 continue
-            commitments = [Commitment.parse(line) for line in lines]
+            commitments = [Commitment.parse(line, self.us) for line in lines]
             section = Section(outcome.name, outcome_id=outcome.id, theme=theme.name)
             lead = "For this outcome, we commit to:" if self.formal else "We will deliver:"
             section.parts.append(
@@ -204,9 +265,12 @@ class Composer:
             section.parts.append(Part(p["delivery"], [Item(delivery_sentence(c), 3, bullet=True) for c in commitments]))
             section.parts.append(Part(p["timeline"], [Item(timeline_sentence(c), 3, bullet=True) for c in commitments]))
             section.parts.append(Part(p["measures"], self.measures(commitments)))
-            guidance = [self.outcome_sentence(theme, outcome, 2), *self.principle_items(4)]
-            guidance.append(self.category_item(theme, 6))
-            section.parts.append(Part(p["guidance"], [g for g in guidance if g is not None]))
+            # Only what the framework texts say that bears on this outcome and its commitments: no restating.
+            guidance = [self.category_item(theme, 6), self.bearing_item(theme, outcome, lines, 5)]
+            found = [g for g in guidance if g is not None]
+            if found:
+                section.parts.append(Part(p["guidance"], found))
+                self.has_guidance = True
             sections.append(section)
         if self.request.evidence:
             heading = "Evidence from our experience" if self.formal else "What we have done before"
@@ -245,7 +309,7 @@ class Composer:
                         where=f"Key areas of focus › {outcome.name}",
                     )
                 )
-            commitments = [Commitment.parse(line) for line in lines]
+            commitments = [Commitment.parse(line, self.us) for line in lines]
             all_commitments += commitments
             part.items += [Item(c.text, 0, bullet=True, origin="commitment") for c in commitments]
             focus.parts.append(part)
@@ -286,7 +350,14 @@ class Composer:
         return sections
 
 
-def _join(items: Sequence[str]) -> str:
+def _names() -> list[str]:
+    """Every theme and outcome name: lines that only name them are headings, not guidance to quote."""
+    catalogue = load_catalogue()
+    return [t.name for t in catalogue.themes] + [o.name for _, o in catalogue.all_outcomes()]
+
+
+def _join(items: Sequence[str], last: str = " ") -> str:
+    """``a, b and c``; ``last=", "`` gives the serial comma (``a, b, and c``)."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"{', '.join(items[:-1])}{last.rstrip()} and {items[-1]}"

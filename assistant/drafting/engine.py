@@ -12,20 +12,29 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.config import Settings, get_settings
+from assistant.drafting.checklist import check_commitments
 from assistant.drafting.checks import Checks
 from assistant.drafting.compose import Composer
 from assistant.drafting.guidance import Guidance, retrieve
-from assistant.drafting.outline import Item, Section, count, trim, walk
+from assistant.drafting.outline import Item, Section, count, describe_cuts, trim, walk
 from assistant.drafting.prose import Prose
 from assistant.drafting.request import DraftError, DraftRequest, parse_request
-from assistant.drafting.types import Draft, DraftFlag, DraftItem, DraftPart, DraftSection
+from assistant.drafting.types import CommitmentCheck, Draft, DraftFlag, DraftItem, DraftPart, DraftSection
 from assistant.grounding import GroundingChecker, best_quote, get_checker
 from assistant.index.store import Store, get_store
 from assistant.models.chat import get_chat_model
 from assistant.models.embeddings import get_embeddings
 from assistant.types import Citation, RetrievedChunk
 
-__all__ = ["Tools", "draft"]
+__all__ = ["CHECKED", "Tools", "draft"]
+
+CHECKED = [
+    "every figure, date and name against your input and the sources cited",
+    "every guidance sentence against the passage it cites",
+    "each commitment for a quantity, a time frame, measurement and reporting, evidence behind it and a link to its "
+    "outcome",
+]
+"""What a draft's checks cover: shown beside a clean result, so a tick says what it ticked."""
 
 
 @dataclass(frozen=True)
@@ -126,8 +135,8 @@ class Engine:
         guidance = retrieve(self.request, self.settings)
         timings["retrieve"] = (time.perf_counter() - started) * 1000
         composer = Composer(self.request, guidance)
-        summary = Section("Summary", items=composer.summary())
         sections = composer.statement() if self.request.kind == "statement" else composer.response()
+        summary = Section("Summary", items=composer.summary())  # after the sections: it says what they hold
         self.checks.flags += composer.flags
         if self.tools.llm is not None:
             generating = time.perf_counter()
@@ -137,7 +146,13 @@ class Engine:
         for container, where in walk(summary, sections):
             container.items = [i for i in container.items if self.checks.check_item(i, where, guidance.retrieved)]
         timings["verify"] = (time.perf_counter() - checked_at) * 1000
-        trimmed = trim(summary, sections, self.request.word_limit)
+        cuts = trim(summary, sections, self.request.word_limit)
+        if cuts:
+            self.checks.flags.append(
+                DraftFlag(kind="trimmed", text=describe_cuts(cuts, self.request.word_limit), where="whole draft")
+            )
+        commitment_checks, gaps = check_commitments(self.request)
+        self.checks.flags += gaps
         words = count(summary, sections)
         if words > self.request.word_limit:
             self.checks.flags.append(
@@ -149,13 +164,19 @@ class Engine:
                     where="whole draft",
                 )
             )
-        draft = self.publish(summary, sections, guidance, words, trimmed)
+        draft = self.publish(summary, sections, guidance, words, [c.item.text for c in cuts], commitment_checks)
         timings["total"] = (time.perf_counter() - started) * 1000
         draft.timings_ms = {key: round(value, 1) for key, value in timings.items()}
         return draft
 
     def publish(
-        self, summary: Section, sections: list[Section], guidance: Guidance, words: int, trimmed: list[str]
+        self,
+        summary: Section,
+        sections: list[Section],
+        guidance: Guidance,
+        words: int,
+        trimmed: list[str],
+        commitment_checks: list[CommitmentCheck],
     ) -> Draft:
         """Number the citations by first use and build the public :class:`Draft`."""
         numbering = _Numbering()
@@ -181,6 +202,8 @@ class Engine:
             strict=self.checks.strict,
             outcomes=covered,
             trimmed=trimmed,
+            checks=commitment_checks,
+            checked=CHECKED,
             retrieved=list(guidance.retrieved.values()),
         )
 

@@ -31,6 +31,8 @@ class Guidance:
     principles: RetrievedChunk | None = None
     categories: RetrievedChunk | None = None
     statement: RetrievedChunk | None = None
+    bearing: dict[str, list[RetrievedChunk]] = field(default_factory=dict)
+    """Outcome id → social value passages retrieved for its commitments, to quote what bears on them."""
     retrieved: dict[str, RetrievedChunk] = field(default_factory=dict)
 
     def find(self, query: str, settings: Settings, doc_id: str, needle: str, k: int = 4) -> RetrievedChunk | None:
@@ -75,6 +77,14 @@ def retrieve(request: DraftRequest, settings: Settings) -> Guidance:
         catalogue.social_value_categories.doc_id,
         "categories of social value",
     )
+    social_docs = [model_doc, catalogue.social_value_principles.doc_id, LGA_DOC_ID]
+    for theme, outcome in request.outcome_pairs():
+        lines = request.commitments.get(outcome.id, ())
+        if request.kind == "response" and lines:
+            hits = search(f"{outcome.name} ({theme.name}): {'; '.join(lines)}", settings, k=6, doc_ids=social_docs)
+            for hit in hits:
+                guidance.retrieved.setdefault(hit.id, hit)
+            guidance.bearing[outcome.id] = hits
     if request.kind == "statement":
         guidance.statement = guidance.find(
             "Social Value Statement template: key areas of focus, operational procedures, successes and "

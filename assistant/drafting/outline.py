@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from assistant.drafting.types import count_words
 
-__all__ = ["Item", "Part", "Section", "count", "trim", "walk"]
+__all__ = ["Cut", "Item", "Part", "Section", "count", "describe_cuts", "trim", "walk"]
 
 
 @dataclass
@@ -85,20 +85,59 @@ def count(summary: Section, sections: Sequence[Section]) -> int:
     return sum(count_words(text) for text in _blocks(summary, sections))
 
 
-def trim(summary: Section, sections: Sequence[Section], limit: int) -> list[str]:
+@dataclass
+class Cut:
+    """A sentence :func:`trim` took out: where it was, and whether its part or section was left empty."""
+
+    item: Item
+    where: str
+    container: Section | Part
+    order: int
+    """The container's place in reading order."""
+
+    @property
+    def emptied(self) -> bool:
+        return not self.container.items
+
+
+def trim(summary: Section, sections: Sequence[Section], limit: int) -> list[Cut]:
     """Drop the most expendable sentences (highest priority number, latest first) until the draft fits."""
-    removed: list[str] = []
-    containers = [container for container, _ in walk(summary, sections)]
+    removed: list[Cut] = []
+    containers = list(walk(summary, sections))
     while count(summary, sections) > limit:
         candidates = [
             (item.priority, order, container, item)
-            for order, container in enumerate(containers)
+            for order, (container, _) in enumerate(containers)
             for item in container.items
             if item.priority > 0
         ]
         if not candidates:
             break
-        _, _, container, item = max(candidates, key=lambda c: (c[0], c[1], c[2].items.index(c[3])))
+        _, order, container, item = max(candidates, key=lambda c: (c[0], c[1], c[2].items.index(c[3])))
         container.items.remove(item)
-        removed.append(item.text)
+        removed.append(Cut(item, containers[order][1], container, order))
     return removed
+
+
+def describe_cuts(cuts: Sequence[Cut], limit: int) -> str:
+    """What :func:`trim` took out, by place: "2 of 3 lines of “Evidence” and the “Timeline” part of “Jobs” were
+    cut to fit 300 words"; empty when nothing was cut."""
+    by_place: dict[str, list[Cut]] = {}
+    for cut in sorted(cuts, key=lambda c: c.order):
+        by_place.setdefault(cut.where, []).append(cut)
+    pieces = []
+    for where, group in by_place.items():
+        section, _, part = where.partition(" › ")
+        place = f"the “{part}” part of “{section}”" if part else f"the “{section}” section"
+        if group[0].emptied:
+            pieces.append(place)
+        else:
+            kind = "item" if all(c.item.bullet for c in group) else "sentence"
+            n = len(group)
+            total = n + len(group[0].container.items)
+            pieces.append(f"{n} of {total} {kind}s in {place}" if total > 1 else f"1 {kind} in {place}")
+    if not pieces:
+        return ""
+    listed = pieces[0] if len(pieces) == 1 else f"{', '.join(pieces[:-1])} and {pieces[-1]}"
+    verb = "was" if len(cuts) == 1 else "were"
+    return f"{listed} {verb} cut to fit the limit of {limit} words: check nothing you need was lost"

@@ -12,6 +12,7 @@ from assistant.text import strip_citations
 from assistant.types import Citation, RetrievedChunk
 
 __all__ = [
+    "CommitmentCheck",
     "Draft",
     "DraftBlock",
     "DraftFlag",
@@ -35,6 +36,8 @@ FlagKind = Literal[
     "unsupported",
     "missing_guidance",
     "model_error",
+    "commitment_gap",
+    "trimmed",
 ]
 
 
@@ -50,6 +53,19 @@ class DraftFlag(BaseModel):
     """Whether strict mode took the sentence out of the draft."""
     sentence: str = ""
     """The sentence it appeared in, when there was one."""
+
+
+class CommitmentCheck(BaseModel):
+    """One commitment checked for what evaluators score: what was found for each element, and what is missing."""
+
+    commitment: str
+    outcome_id: str
+    outcome: str
+    """The outcome's name."""
+    found: dict[str, str] = Field(default_factory=dict)
+    """Element → what showed it ("quantity" → "6", "evidence" → the evidence line)."""
+    missing: list[str] = Field(default_factory=list)
+    """Elements not found, in checklist order; each also raised a ``commitment_gap`` flag."""
 
 
 class DraftItem(BaseModel):
@@ -112,6 +128,10 @@ class Draft(BaseModel):
     """Ids of the outcomes the draft covers."""
     trimmed: list[str] = Field(default_factory=list)
     """Sentences left out to fit the word limit, most expendable first."""
+    checks: list[CommitmentCheck] = Field(default_factory=list)
+    """Each commitment checked for a quantity, a time frame, measurement and reporting, evidence and its outcome."""
+    checked: list[str] = Field(default_factory=list)
+    """What the checks covered, for a bid writer to read beside a clean result."""
     timings_ms: dict[str, float] = Field(default_factory=dict)
     retrieved: list[RetrievedChunk] = Field(default_factory=list, exclude=True)
     """Every chunk retrieval returned while drafting (citations point at these; not serialised)."""
