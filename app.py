@@ -192,7 +192,7 @@ class Handlers:
         message = sources.remove_document_action(
             doc_id, user=_user(request), access=self.access, settings=self.settings
         )
-        return message, gr.update(value=None), gr.update(visible=False)
+        return message, gr.update(value=None), ""
 
     def restore(self, request: gr.Request) -> str:
         """Ingest the bundled frameworks again, bringing back any that was removed."""
@@ -539,7 +539,13 @@ def _remove_area(handlers: Handlers, choices: list[tuple[str, str]]) -> tuple[gr
     """Removing a document (asked to confirm, naming it) and restoring the bundled frameworks."""
     gr.Markdown("### Remove a document")
     with gr.Row(equal_height=True):
-        picker = gr.Dropdown(choices=choices, value=None, label="Document to remove", elem_id="pva-remove-picker")
+        picker = gr.Dropdown(
+            choices=choices,
+            value=None,
+            label="Document to remove",
+            allow_custom_value=True,  # the choices follow the index; the handler checks the id
+            elem_id="pva-remove-picker",
+        )
         ask = gr.Button("Remove…", variant="stop", size="md", elem_id="pva-remove-ask")
     with gr.Column(visible=False, elem_id="pva-remove-confirm") as confirm:
         prompt = gr.Markdown(elem_id="pva-remove-prompt")
@@ -561,11 +567,12 @@ def _remove_area(handlers: Handlers, choices: list[tuple[str, str]]) -> tuple[gr
     removed = yes.click(
         handlers.remove,
         [picker],
-        [message, picker, confirm],
+        [message, picker, prompt],
         api_name="remove",
         concurrency_limit=1,
         concurrency_id="index",
     )
+    removed.then(lambda: hide, None, [confirm], api_visibility="private")
     restored = restore.click(
         handlers.restore, None, [restore_message], api_name="restore", concurrency_limit=1, concurrency_id="index"
     )
