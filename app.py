@@ -12,7 +12,7 @@ is imported and the UI built only when :func:`build_app` runs (or ``app.demo`` i
 
 Named API endpoints for ``gradio_client``: ``/chat`` (the streamed chat), ``/ask`` (question, frameworks →
 answer Markdown, citations, refused), ``/draft`` (the drafting form → draft, word count, flags, files),
-``/upload``, ``/remove``, ``/documents``, ``/sections``, ``/status``.
+``/upload``, ``/remove``, ``/restore``, ``/documents``, ``/sections``, ``/status``.
 """
 
 from __future__ import annotations
