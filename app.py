@@ -12,7 +12,7 @@ is imported and the UI built only when :func:`build_app` runs (or ``app.demo`` i
 
 Named API endpoints for ``gradio_client``: ``/chat`` (the streamed chat), ``/ask`` (question, frameworks →
 answer Markdown, citations, refused), ``/draft`` (the drafting form → draft, word count, flags, files),
-``/upload``, ``/remove``, ``/documents``, ``/sections``, ``/status``.
+``/upload``, ``/remove``, ``/restore``, ``/documents``, ``/sections``, ``/status``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
 from assistant.config import Settings, get_settings
-from assistant.web import chat, draft_form, sources
+from assistant.web import chat, conversation, draft_form, page, sources
 from assistant.web.access import Access, exposure_warning, identity_line, load_access
 from assistant.web.errors import user_error_message
 from assistant.web.startup import prepare, start_warm_up
@@ -38,20 +38,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("pva.app")
 
 EXAMPLE_DRAFT = Path(__file__).resolve().parent / "examples" / "response.yaml"
+CSS = page.CSS  # the page's style (kept in assistant.web.page with its script)
 
-CSS = """
-.pva-citations { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
-.pva-citation { margin: .25em 0; }
-.pva-citation summary { cursor: pointer; }
-.pva-quote { margin: .3em 0 .3em .4em; padding-left: .6em; border-left: 3px solid var(--color-accent); }
-.pva-section, .pva-framework { font-size: .9em; opacity: .85; }
-mark.pva-unsupported { background: #fff3b0; color: inherit; border-bottom: 2px dotted #b7791f; }
-.pva-note { font-size: .9em; color: #8a5a00; }
-.pva-ref { font-size: .75em; }
-#pva-status { font-size: .9em; opacity: .9; }
-.pva-doc-section summary { cursor: pointer; font-weight: 600; }
-.pva-doc-text { white-space: pre-wrap; font-size: .92em; margin: .3em 0 .8em .6em; }
-"""
+INTRO = (
+    "# Public Value Assistant\n"
+    "Ask about good governance, public value and social value in the public sector, or draft a social value "
+    "response for a tender."
+)
+CHAT_INTRO = (
+    "Answers come only from the framework texts listed under Sources: each one quotes the passages it uses "
+    "and numbers them — press a number such as **[1]** to read the passage. If the texts don't cover a question, "
+    "the assistant says so instead of guessing."
+)
+ABOUT = (
+    "The assistant searches the framework texts for the passages closest to your question, answers from them, "
+    "and checks every sentence against the passages it cites: a sentence it cannot check is highlighted with ⚠ "
+    "or left out. Rate an answer with the thumbs under it; ratings help the maintainers improve it."
+)
 
 
 def gradio_temp_dir(settings: Settings) -> Path:
@@ -81,6 +84,11 @@ def _drafts_dir() -> Path:
     return Path(os.environ["GRADIO_TEMP_DIR"]) / "drafts"
 
 
+def _exports_dir() -> Path:
+    """Conversation downloads, like drafts, are written inside Gradio's temp dir."""
+    return Path(os.environ["GRADIO_TEMP_DIR"]) / "conversations"
+
+
 def _user(request: Any) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
@@ -103,17 +111,19 @@ class Handlers:
         return max(self.settings.app_concurrency, 1)
 
     def refresh(self, request: gr.Request) -> tuple:
-        """Status line, document lists, who is logged in, and whether they may change the index."""
+        """Status line, document lists, who is logged in, and the document controls this user may use."""
         choices = sources.framework_choices(self.settings)
         user = _user(request)
-        admin = self.access.is_admin(user)
+        note = sources.admin_note(user, self.access)
         return (
             sources.status_line(self.settings),
             gr.update(choices=choices),
             gr.update(choices=choices),
+            gr.update(choices=choices),
             sources.documents_table(self.settings),
             identity_line(user, self.access),
-            *(gr.update(interactive=admin) for _ in range(3)),
+            gr.update(visible=not note),
+            gr.update(value=note, visible=bool(note)),
         )
 
     def answer(
@@ -132,18 +142,10 @@ class Handlers:
         except InvalidQuestionError as exc:
             raise gr.Error(user_error_message(exc).removeprefix("⚠ ")) from None
 
-    def rate_up(self, comment: str, session_turns: list, request: gr.Request) -> tuple[str, str]:
-        """Rate the latest answer as helpful, with the optional comment."""
-        return chat.rate_turn("up", session_turns, comment, user=_user(request), settings=self.settings)
-
-    def rate_down(self, comment: str, session_turns: list, request: gr.Request) -> tuple[str, str]:
-        """Rate the latest answer as not helpful, with the optional comment."""
-        return chat.rate_turn("down", session_turns, comment, user=_user(request), settings=self.settings)
-
     def rate_message(
         self, data: gr.LikeData, comment: str, session_turns: list, request: gr.Request
     ) -> tuple[str, str]:
-        """Rate the answer whose like/dislike button was pressed."""
+        """Store the rating of the answer whose thumbs up or down was pressed, with the optional comment."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         return chat.rate_turn(data.liked, session_turns, comment, index, user=_user(request), settings=self.settings)
 
@@ -163,6 +165,11 @@ class Handlers:
         """A document's sections in reading order, each expandable to its text."""
         return sources.document_sections(doc_id, self.settings)
 
+    def check_files(self, files: list[str] | None) -> tuple[list[str] | None, str]:
+        """Files just chosen for upload: keep those that can be ingested, say why the others were not."""
+        kept, message = sources.check_chosen_files(files, self.settings)
+        return kept or None, message
+
     def upload(self, files: list[str] | None, request: gr.Request, progress: gr.Progress) -> tuple:
         """Ingest uploaded documents, reporting progress: (result rows, message, cleared upload box)."""
 
@@ -175,12 +182,21 @@ class Handlers:
         )
         return rows, message, None
 
+    def confirm_removal(self, doc_id: str | None, request: gr.Request) -> tuple:
+        """First step of a removal: name the document and its size, and ask to confirm."""
+        prompt, ask = sources.removal_prompt(doc_id, user=_user(request), access=self.access, settings=self.settings)
+        return (prompt if ask else "", gr.update(visible=ask), "" if ask else prompt)
+
     def remove(self, doc_id: str | None, request: gr.Request) -> tuple:
         """Remove a document from the index (admins only when login is on)."""
         message = sources.remove_document_action(
             doc_id, user=_user(request), access=self.access, settings=self.settings
         )
-        return message, gr.update(value=None), sources.PICK_A_DOCUMENT
+        return message, gr.update(value=None), ""
+
+    def restore(self, request: gr.Request) -> str:
+        """Ingest the bundled frameworks again, bringing back any that was removed."""
+        return sources.restore_corpus(user=_user(request), access=self.access, settings=self.settings)
 
     def status(self) -> str:
         """The status line: chat backend, embedding model, index size."""
@@ -191,9 +207,44 @@ class Handlers:
         return sources.documents_table(self.settings)
 
 
-def clear_chat() -> tuple[list, list, str, str]:
-    """A new conversation: empty chat, no turns, no feedback message or comment."""
-    return [], [], "", ""
+# ----------------------------------------------------------------------------------------------- conversations
+
+
+def _conversation_view(saved: list | None, conversation_id: str | None, turns: list | None) -> tuple:
+    """What follows the chat: [id, text “Copy answer” copies, its button, .md, .docx, comment row, saved list]."""
+    md_path, docx_path = conversation.export_conversation(turns, _exports_dir())
+    answered = bool(turns)
+    choices = conversation.conversation_choices(saved)
+    return (
+        conversation_id,
+        chat.turn_text(turns[-1]) if turns else "",
+        gr.update(visible=answered),
+        gr.update(value=md_path, visible=answered),
+        gr.update(value=docx_path, visible=answered),
+        gr.update(visible=answered),
+        gr.update(choices=choices, value=conversation_id, visible=bool(choices)),
+    )
+
+
+def keep_conversation(messages: list, turns: list, saved: list | None, conversation_id: str | None) -> tuple:
+    """After an answer: save the conversation in the browser and offer it to copy and download."""
+    saved, conversation_id = conversation.save_conversation(saved, conversation_id, messages, turns)
+    return (saved, *_conversation_view(saved, conversation_id, turns))
+
+
+def open_conversation(conversation_id: str | None, saved: list | None) -> tuple:
+    """Show a saved conversation (the latest when ``conversation_id`` is empty, as after a reload)."""
+    found = conversation.find_conversation(saved, conversation_id) if conversation_id else None
+    found = found or (None if conversation_id else next(iter(saved or []), None))
+    if found is None:
+        return ([], [], *_conversation_view(saved, None, []))
+    turns = list(found.get("turns") or [])
+    return (list(found.get("messages") or []), turns, *_conversation_view(saved, found["id"], turns))
+
+
+def new_conversation(saved: list | None) -> tuple:
+    """A new, empty conversation (the saved ones stay in the list): also clears the comment and its message."""
+    return ([], [], *_conversation_view(saved, None, []), "", "")
 
 
 def filter_outcomes(themes: list[str] | None, outcomes: list[str] | None) -> dict:
@@ -225,28 +276,33 @@ def fill_example() -> list[Any]:
 # ==========================================================================================================
 
 
-def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> gr.Dropdown:
-    """The Chat tab: framework filter, the streamed chat, example questions, feedback. Returns the filter."""
+@dataclass
+class ChatTab:
+    """The Chat tab's parts the page fills in when it loads."""
+
+    frameworks: gr.Dropdown
+    reopen_inputs: list[Any]
+    """What :func:`open_conversation` reads on load (no id: the latest saved conversation)."""
+    reopen_outputs: list[Any]
+
+
+def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> ChatTab:
+    """The Chat tab: the streamed chat, example questions, ratings, saved conversations."""
     with gr.Tab("Chat", id="chat"):
         turns = gr.State([])
-        frameworks = gr.Dropdown(
-            choices=choices,
-            value=[],
-            multiselect=True,
-            allow_custom_value=True,
-            label="Frameworks",
-            info="Only search these texts (leave empty to search all of them).",
-            elem_id="pva-frameworks",
+        conversation_id = gr.State(None)
+        saved = gr.BrowserState(
+            [], storage_key="pva-conversations", secret=conversation.browser_secret(handlers.settings)
         )
+        gr.Markdown(CHAT_INTRO, elem_id="pva-chat-intro")
         chatbot = gr.Chatbot(
-            label="Answers",
-            height=520,
-            buttons=["copy", "copy_all"],
+            label="Conversation",
+            height=None,
+            min_height=200,
+            max_height=560,
+            buttons=[],  # the built-in copy would copy the HTML: “Copy answer” copies clean text instead
             feedback_options=("Like", "Dislike"),
-            placeholder=(
-                "Ask about good governance, public value or social value. Every answer cites the "
-                "passage it comes from: open a numbered source to read the quote."
-            ),
+            placeholder="Your answers appear here, each with its numbered sources.",
             elem_id="pva-chat",
         )
         with gr.Row():
@@ -259,20 +315,46 @@ def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> gr.Dro
             )
             ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
         gr.Examples(chat.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
-        with gr.Accordion("Was the last answer helpful?", open=True, elem_id="pva-feedback"):
+        with gr.Row(visible=False, elem_id="pva-feedback") as feedback_row:
             comment = gr.Textbox(
-                label="Comment (optional)",
-                placeholder="What was wrong, missing or especially useful?",
-                lines=2,
+                label="Comment on an answer (optional)",
+                info="Type it, then press thumbs up or down under the answer: the comment is saved with your rating.",
+                lines=1,
+                scale=3,
                 elem_id="pva-comment",
             )
-            with gr.Row():
-                up = gr.Button("Yes, helpful", size="sm", elem_id="pva-up")
-                down = gr.Button("No, not helpful", size="sm", elem_id="pva-down")
-                clear = gr.Button("New conversation", size="sm", elem_id="pva-clear")
             feedback_message = gr.Markdown(elem_id="pva-feedback-message")
+        with gr.Row(equal_height=True):
+            clear = gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="pva-clear")
+            copy = gr.Button("Copy answer", size="sm", scale=0, min_width=120, visible=False, elem_id="pva-copy")
+            md_button, docx_button = (
+                gr.DownloadButton(
+                    f"Download conversation ({suffix})",
+                    size="sm",
+                    scale=0,
+                    min_width=200,
+                    visible=False,
+                    elem_id=f"pva-chat-{suffix[1:]}",
+                )
+                for suffix in (".md", ".docx")
+            )
+        copy_text = gr.Textbox(visible="hidden", elem_id="pva-copy-text")
+        past = gr.Dropdown(
+            choices=[], value=None, label="Your conversations (kept in this browser)", visible=False, elem_id="pva-past"
+        )
+        with gr.Accordion("Search only some frameworks", open=False):
+            frameworks = gr.Dropdown(
+                choices=choices,
+                value=[],
+                multiselect=True,
+                allow_custom_value=True,
+                label="Frameworks",
+                info="Only search these texts (leave empty to search all of them).",
+                elem_id="pva-frameworks",
+            )
 
-    gr.on(
+    view = [conversation_id, copy_text, copy, md_button, docx_button, feedback_row, past]
+    asked = gr.on(
         [question.submit, ask_button.click],
         handlers.answer,
         [question, chatbot, frameworks, turns],
@@ -282,12 +364,29 @@ def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> gr.Dro
         concurrency_id="chat",
         show_progress="minimal",
     )
-    feedback = [feedback_message, comment]
-    up.click(handlers.rate_up, [comment, turns], feedback, api_visibility="private")
-    down.click(handlers.rate_down, [comment, turns], feedback, api_visibility="private")
-    chatbot.like(handlers.rate_message, [comment, turns], feedback, api_visibility="private")
-    clear.click(clear_chat, None, [chatbot, turns, *feedback], api_visibility="private")
-    return frameworks
+    asked.then(keep_conversation, [chatbot, turns, saved, conversation_id], [saved, *view], api_visibility="private")
+    chatbot.like(handlers.rate_message, [comment, turns], [feedback_message, comment], api_visibility="private")
+    copy.click(None, [copy_text], None, js=page.COPY_JS)
+    clear.click(new_conversation, [saved], [chatbot, turns, *view, feedback_message, comment], api_visibility="private")
+    chatbot.clear(
+        new_conversation, [saved], [chatbot, turns, *view, feedback_message, comment], api_visibility="private"
+    )
+    past.input(open_conversation, [past, saved], [chatbot, turns, *view], api_visibility="private")
+    return ChatTab(frameworks, [conversation_id, saved], [chatbot, turns, *view])
+
+
+def _word_limit_box() -> gr.Number:
+    """The word limit, with its range on the input (the draft event skips Gradio's range check: see there)."""
+    from assistant.drafting.request import MAX_WORD_LIMIT, MIN_WORD_LIMIT  # deferred: loads LangChain
+
+    return gr.Number(
+        value=500,
+        label=f"Word limit ({MIN_WORD_LIMIT}–{MAX_WORD_LIMIT:,})",
+        precision=0,
+        minimum=MIN_WORD_LIMIT,
+        maximum=MAX_WORD_LIMIT,
+        elem_id="pva-limit",
+    )
 
 
 def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.Button]:
@@ -301,9 +400,7 @@ def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.But
             label="What to draft",
         )
         fields["tone"] = gr.Radio([("Formal", "formal"), ("Plain", "plain")], value="formal", label="Tone")
-        fields["word_limit"] = gr.Number(
-            value=500, label="Word limit", precision=0, minimum=50, maximum=5000, elem_id="pva-limit"
-        )
+        fields["word_limit"] = _word_limit_box()
     # Text boxes start as "" so that every /draft parameter is optional for API clients.
     fields["title"] = gr.Textbox("", label="Tender or contract title", elem_id="pva-title")
     with gr.Row():
@@ -377,6 +474,9 @@ def build_draft_tab(handlers: Handlers) -> None:
         inputs_kwargs=fields,
         outputs=result,
         api_name="draft",
+        # The form's raw values go to the handler, which checks them all and says in the page what to fix:
+        # Gradio's own checks (a word limit out of range) would raise an error popup and leave the old draft.
+        preprocess=False,
         concurrency_limit=2,
         concurrency_id="draft",
     )
@@ -388,17 +488,99 @@ class SourcesTab:
     """The Sources tab's parts the page refreshes, and the events after which it does."""
 
     documents: gr.Dataframe
-    picker: gr.Dropdown
-    uploads: gr.File
-    ingest_button: gr.Button
-    remove_button: gr.Button
+    pickers: list[gr.Dropdown]
+    """The browsing picker and the removal picker (their choices are the documents)."""
+    admin_area: gr.Column
+    admin_note: gr.Markdown
     refresh_button: gr.Button
     changed: list[Any]
-    """The upload and remove events (the page refreshes after them)."""
+    """The upload, remove and restore events (the page refreshes after them)."""
+
+
+def _upload_area(handlers: Handlers) -> list[Any]:
+    """Adding documents: the upload box (files are checked as soon as they are chosen), Ingest, the results."""
+    gr.Markdown(
+        f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {handlers.settings.max_upload_mb} "
+        "MB each. Headings are kept, so citations can name the section."
+    )
+    # No Gradio file_types: it would turn a wrong file into an error badge. The page script narrows the file
+    # picker to these types, and check_files explains any other file in words.
+    uploads = gr.File(label="Upload", file_count="multiple", type="filepath", elem_id="pva-upload")
+    ingest_button = gr.Button("Ingest", variant="primary", elem_id="pva-ingest")
+    upload_message = gr.Markdown(elem_id="pva-upload-message")
+    upload_results = gr.Dataframe(
+        headers=["file", "result", "document id"],
+        value=[],
+        interactive=False,
+        label="Upload results",
+        column_widths=["25%", "55%", "20%"],
+        wrap=True,
+        elem_id="pva-upload-results",
+    )
+
+    def upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+        """Ingest uploaded documents; one result row per file."""
+        # Nested, not a Handlers method: Gradio spots the progress bar by this default, which needs Gradio loaded.
+        return handlers.upload(files, request, progress)
+
+    uploads.upload(handlers.check_files, [uploads], [uploads, upload_message], api_visibility="private")
+    uploaded = ingest_button.click(
+        upload,
+        [uploads],
+        [upload_results, upload_message, uploads],
+        api_name="upload",
+        concurrency_limit=1,
+        concurrency_id="index",
+    )
+    return [uploaded]
+
+
+def _remove_area(handlers: Handlers, choices: list[tuple[str, str]]) -> tuple[gr.Dropdown, list[Any]]:
+    """Removing a document (asked to confirm, naming it) and restoring the bundled frameworks."""
+    gr.Markdown("### Remove a document")
+    with gr.Row(equal_height=True):
+        picker = gr.Dropdown(
+            choices=choices,
+            value=None,
+            label="Document to remove",
+            allow_custom_value=True,  # the choices follow the index; the handler checks the id
+            elem_id="pva-remove-picker",
+        )
+        ask = gr.Button("Remove…", variant="stop", size="md", elem_id="pva-remove-ask")
+    with gr.Column(visible=False, elem_id="pva-remove-confirm") as confirm:
+        prompt = gr.Markdown(elem_id="pva-remove-prompt")
+        with gr.Row():
+            yes = gr.Button("Yes, remove it", variant="stop", elem_id="pva-remove")
+            cancel = gr.Button("Cancel", elem_id="pva-remove-cancel")
+    message = gr.Markdown(elem_id="pva-remove-message")
+    gr.Markdown(
+        "### Restore the bundled frameworks\nRemoved a framework by mistake? Index the bundled texts again "
+        "(uploaded documents are not touched)."
+    )
+    restore = gr.Button("Restore the bundled frameworks", elem_id="pva-restore")
+    restore_message = gr.Markdown(elem_id="pva-restore-message")
+
+    hide = gr.update(visible=False)
+    ask.click(handlers.confirm_removal, [picker], [prompt, confirm, message], api_visibility="private")
+    picker.change(lambda: hide, None, [confirm], api_visibility="private")
+    cancel.click(lambda: (hide, "Nothing was removed."), None, [confirm, message], api_visibility="private")
+    removed = yes.click(
+        handlers.remove,
+        [picker],
+        [message, picker, prompt],
+        api_name="remove",
+        concurrency_limit=1,
+        concurrency_id="index",
+    )
+    removed.then(lambda: hide, None, [confirm], api_visibility="private")
+    restored = restore.click(
+        handlers.restore, None, [restore_message], api_name="restore", concurrency_limit=1, concurrency_id="index"
+    )
+    return picker, [removed, restored]
 
 
 def build_sources_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> SourcesTab:
-    """The Sources tab: the documents table, a document's sections, removal, and uploads."""
+    """The Sources tab: the documents, browsing a document's sections, and (for admins) adding and removing."""
     with gr.Tab("Sources", id="sources"):
         documents = gr.Dataframe(
             headers=sources.DOCUMENT_HEADERS,
@@ -410,97 +592,44 @@ def build_sources_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> Sou
             elem_id="pva-documents",
         )
         refresh_button = gr.Button("Refresh", size="sm")
-        with gr.Row():
-            picker = gr.Dropdown(
-                choices=choices,
-                value=None,
-                label="Document",
-                allow_custom_value=True,
-                elem_id="pva-doc-picker",
-                scale=3,
-            )
-            remove_button = gr.Button("Remove from the index", variant="stop", scale=1, elem_id="pva-remove")
-        remove_message = gr.Markdown(elem_id="pva-remove-message")
+        gr.Markdown("### Browse a document")
+        browse = gr.Dropdown(
+            choices=choices, value=None, label="Document", allow_custom_value=True, elem_id="pva-doc-picker"
+        )
         sections = gr.HTML(sources.PICK_A_DOCUMENT, elem_id="pva-sections")
-        gr.Markdown(
-            f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {handlers.settings.max_upload_mb} "
-            "MB each. Headings are kept, so citations can name the section."
-        )
-        uploads = gr.File(
-            label="Upload",
-            file_count="multiple",
-            file_types=[".pdf", ".docx", ".html", ".htm", ".md", ".txt"],
-            type="filepath",
-            elem_id="pva-upload",
-        )
-        ingest_button = gr.Button("Ingest", variant="primary", elem_id="pva-ingest")
-        upload_message = gr.Markdown(elem_id="pva-upload-message")
-        upload_results = gr.Dataframe(
-            headers=["file", "result", "document id"],
-            value=[],
-            interactive=False,
-            label="Upload results",
-            column_widths=["25%", "55%", "20%"],
-            wrap=True,
-            elem_id="pva-upload-results",
-        )
+        admin_note = gr.Markdown(visible=False, elem_id="pva-admin-note")
+        with gr.Column(visible=not handlers.access.enabled, elem_id="pva-admin") as admin_area:
+            changed = _upload_area(handlers)
+            remove_picker, more = _remove_area(handlers, choices)
 
-    def upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
-        """Ingest uploaded documents; one result row per file."""
-        # Nested, not a Handlers method: Gradio spots the progress bar by this default, which needs Gradio loaded.
-        return handlers.upload(files, request, progress)
-
-    picker.change(handlers.sections, [picker], [sections], api_name="sections")
-    uploaded = ingest_button.click(
-        upload,
-        [uploads],
-        [upload_results, upload_message, uploads],
-        api_name="upload",
-        concurrency_limit=1,
-        concurrency_id="index",
-    )
-    removed = remove_button.click(
-        handlers.remove,
-        [picker],
-        [remove_message, picker, sections],
-        api_name="remove",
-        concurrency_limit=1,
-        concurrency_id="index",
-    )
-    return SourcesTab(documents, picker, uploads, ingest_button, remove_button, refresh_button, [uploaded, removed])
+    browse.change(handlers.sections, [browse], [sections], api_name="sections")
+    return SourcesTab(documents, [browse, remove_picker], admin_area, admin_note, refresh_button, changed + more)
 
 
 def build_app(settings: Settings | None = None, access: Access | None = None) -> gr.Blocks:
-    """Build the whole UI (no launching): three tabs, a status line and the named API endpoints."""
+    """Build the whole UI (no launching): three tabs, the technical status one click away, the named API."""
     settings = settings or get_settings()
     _import_gradio(settings)
     handlers = Handlers(settings, access if access is not None else load_access(settings))
     choices = sources.framework_choices(settings)
 
     with gr.Blocks(title="Public Value Assistant", analytics_enabled=False) as demo:
-        gr.Markdown(
-            "# Public Value Assistant\n"
-            "Answers about public-sector governance and social value, cited to the framework texts — "
-            "and social value drafts for tenders."
-        )
-        status = gr.Markdown(elem_id="pva-status")
-        who = gr.Markdown(visible=handlers.access.enabled, elem_id="pva-user")
+        with gr.Row(equal_height=True):
+            gr.Markdown(INTRO, elem_id="pva-intro")
+            with gr.Column(scale=0, min_width=160, visible=handlers.access.enabled):
+                who = gr.Markdown(elem_id="pva-user")
+                gr.Button("Log out", link="/logout", size="sm", elem_id="pva-logout")
+        with gr.Accordion("About this assistant · technical status", open=False, elem_id="pva-about"):
+            gr.Markdown(ABOUT)
+            status = gr.Markdown(elem_id="pva-status")
         with gr.Tabs():
-            frameworks = build_chat_tab(handlers, choices)
+            chat_tab = build_chat_tab(handlers, choices)
             build_draft_tab(handlers)
             tab = build_sources_tab(handlers, choices)
 
-        refreshed = [
-            status,
-            frameworks,
-            tab.picker,
-            tab.documents,
-            who,
-            tab.uploads,
-            tab.ingest_button,
-            tab.remove_button,
-        ]
+        refreshed = [status, chat_tab.frameworks, *tab.pickers, tab.documents, who, tab.admin_area, tab.admin_note]
         demo.load(handlers.refresh, None, refreshed, api_visibility="private")
+        demo.load(open_conversation, chat_tab.reopen_inputs, chat_tab.reopen_outputs, api_visibility="private")
         tab.refresh_button.click(handlers.refresh, None, refreshed, api_visibility="private")
         for event in tab.changed:
             event.then(handlers.refresh, None, refreshed, api_visibility="private")
@@ -541,6 +670,8 @@ def serve(
     quiet: bool = False,
 ) -> None:
     """Launch a built app with the project's options: login, upload size limit, no SSR, no stack traces."""
+    from ingest.uploads import ALLOWED_SUFFIXES  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
     demo.launch(
         server_name=settings.host,
         server_port=settings.port,
@@ -551,6 +682,7 @@ def serve(
         ssr_mode=False,
         footer_links=["api"],
         css=CSS,
+        head=page.head(ALLOWED_SUFFIXES),
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
     )

@@ -1,8 +1,10 @@
 """The app in a real browser: Debian's Chromium driven by Playwright, doing what a new user would do.
 
-Ask a question and watch the answer stream in, open a citation to read its quote, rate the answer and find the
-rating stored, upload a document and get an answer citing it, draft a response and download it. Screenshots of
-each tab go to ``test-artifacts/`` (and to ``docs/screenshots/`` with ``PVA_UPDATE_SCREENSHOTS=1``).
+Find the question box and the examples on the first screen, ask a question and watch the answer stream in, open a
+citation from its [n], copy the answer as clean text, rate it and find the rating stored, reload and find the
+conversation again, upload a document and get an answer citing it, remove it after confirming, get plain messages
+for bad input, draft a response and download it. Screenshots of each tab go to ``test-artifacts/`` (and to
+``docs/screenshots/`` with ``PVA_UPDATE_SCREENSHOTS=1``).
 
 Chromium comes from the distribution (``apt-get install chromium``, done by ``.ci/run``), never from
 ``playwright install``: nothing is downloaded.
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 from test_app_client import RunningApp, free_port, start_app, stop_app
 
+from assistant.web import chat
 from assistant.web.chat import CHECKING_NOTE
 
 pytestmark = pytest.mark.slow
@@ -60,14 +63,39 @@ def browser():
 @pytest.fixture(scope="module")
 def page(browser, running_app: RunningApp):
     """One page for the whole module, as one user's session: the flows build on each other."""
-    context = browser.new_context(viewport={"width": 1280, "height": 960}, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 960},
+        accept_downloads=True,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(running_app.url)
     page.wait_for_selector("#pva-question textarea")
-    page.wait_for_function("document.querySelector('#pva-status')?.innerText.includes('chunks')")
+    wait_for_status(page, "chunks")
     yield page
     context.close()
+
+
+def wait_for_status(page, text: str) -> None:
+    """Open “About this assistant”, wait until the technical status says ``text``, and fold it again."""
+    about = page.get_by_text("About this assistant")
+    about.click()
+    page.locator(f"#pva-status:has-text({json.dumps(text)})").wait_for(timeout=120_000)
+    about.click()
+
+
+def records(running_app: RunningApp) -> list[dict]:
+    path = running_app.data_dir / "feedback.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def in_viewport(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    viewport = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
@@ -125,6 +153,27 @@ def wait_for_citation(page, text: str | None = None):
     return locator
 
 
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_first_screen_shows_the_question_box_and_examples(browser, running_app: RunningApp, size) -> None:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.goto(running_app.url)
+    page.wait_for_selector("#pva-question textarea")
+    page.get_by_role("button", name=chat.EXAMPLE_QUESTIONS[-1]).wait_for()
+    assert in_viewport(page, "#pva-question textarea") and in_viewport(page, "#pva-ask")
+    for question in chat.EXAMPLE_QUESTIONS:
+        assert in_viewport(page, f"button:has-text({json.dumps(question)})"), question
+    assert "quotes the passages" in page.inner_text("#pva-chat-intro")
+    assert not page.locator("#pva-status").is_visible(), "the technical status is folded away"
+    assert not page.locator("#pva-feedback").is_visible(), "nothing to rate before an answer"
+    page.get_by_text("About this assistant").click()
+    page.locator("#pva-status:has-text('Chat backend')").wait_for()
+    page.get_by_text("About this assistant").click()
+    if size == (1366, 768):
+        screenshot(page, "first-screen", full_page=False)
+    context.close()
+
+
 def test_ask_see_streamed_answer_and_expand_a_citation(page) -> None:
     watch_last_message(page)
     ask(page, "What are the principles of social value?")
@@ -142,20 +191,58 @@ def test_ask_see_streamed_answer_and_expand_a_citation(page) -> None:
     screenshot(page, "chat")
 
 
+def test_a_citation_opens_from_its_number(page) -> None:
+    page.evaluate("document.querySelectorAll('#pva-chat details.pva-citation').forEach(d => d.open = false)")
+    mark = page.locator("#pva-chat .pva-ref a").last
+    target = mark.get_attribute("href").removeprefix("#")
+    mark.click()
+    page.wait_for_function("(id) => document.getElementById(id)?.open === true", arg=target)
+    assert page.locator(f"#{target} .pva-quote").is_visible()
+
+
+def test_copy_gives_clean_text(page) -> None:
+    page.evaluate("navigator.clipboard.writeText('')")
+    page.click("#pva-copy")
+    page.wait_for_function("async () => (await navigator.clipboard.readText()).length > 0")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "<" not in copied and "pva-" not in copied, copied
+    answer, sources = copied.split("\n\nSources:\n")
+    assert "[1]" in answer
+    first = sources.splitlines()[0]
+    assert first.startswith("[1] Social value and the Principles of Social Value — ") and "“The Principles" in first
+    assert "https://" in first
+
+
 def test_feedback_is_stored(page, running_app: RunningApp) -> None:
+    assert not page.locator("#pva-up, #pva-down").count(), "one way to rate: the thumbs on the answer"
+    before = len(records(running_app))
     page.fill("#pva-comment textarea", "Clear answer, useful quote.")
-    page.click("#pva-up")
+    page.locator("#pva-chat").get_by_role("button", name="Like", exact=True).last.click()
     page.locator("#pva-feedback-message:has-text('Thank you')").wait_for()
-    records = [
-        json.loads(line)
-        for line in (running_app.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    record = records[-1]
+    stored = records(running_app)
+    assert len(stored) == before + 1, "one rating, one record"
+    record = stored[-1]
     assert record["rating"] == "up" and record["comment"] == "Clear answer, useful quote."
     assert record["question"] == "What are the principles of social value?"
     assert record["answer"] and record["citations"] and record["backend"] == "extractive"
     assert page.input_value("#pva-comment textarea") == "", "the comment box is cleared once sent"
+
+
+def test_conversation_survives_a_reload_and_downloads(page, tmp_path: Path) -> None:
+    page.reload()
+    wait_for_citation(page)
+    assert "What are the principles of social value?" in page.inner_text("#pva-chat")
+    assert "What are the principles of social value?" in page.input_value("#pva-past input")
+    for button, suffix in (("#pva-chat-md", ".md"), ("#pva-chat-docx", ".docx")):
+        with page.expect_download() as info:
+            page.click(button)
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(str(target))
+        assert target.suffix == suffix
+        if suffix == ".md":
+            text = target.read_text(encoding="utf-8")
+            assert "## 1. What are the principles of social value?" in text and "- [1] Social value" in text
+    wait_for_status(page, "chunks")
 
 
 def test_upload_a_document_then_get_an_answer_citing_it(page, tmp_path: Path) -> None:
@@ -173,7 +260,7 @@ def test_upload_a_document_then_get_an_answer_citing_it(page, tmp_path: Path) ->
     page.locator("#pva-upload-results:has-text('ingested')").wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "zephyr-pledge" in page.inner_text("#pva-upload-results")
     page.locator("#pva-documents:has-text('Zephyr Borough Pledge')").wait_for()
-    page.locator("#pva-status:has-text('7 documents')").wait_for()
+    wait_for_status(page, "7 documents")
     pick_document(page, "Zephyr Borough Pledge")
     section = page.locator("#pva-sections details.pva-doc-section").first
     section.locator("summary").click()
@@ -188,13 +275,30 @@ def test_upload_a_document_then_get_an_answer_citing_it(page, tmp_path: Path) ->
     assert "volunteer in community gardens" in citation.locator(".pva-quote").inner_text()
 
 
-def test_remove_a_document(page) -> None:
+def test_remove_a_document_after_confirming(page) -> None:
     open_tab(page, "Sources")
-    pick_document(page, "Zephyr Borough Pledge")
+    page.click("#pva-remove-picker input")
+    page.get_by_role("option", name="Zephyr Borough Pledge").click()
+    page.click("#pva-remove-ask")
+    prompt = page.locator("#pva-remove-prompt")
+    prompt.wait_for()
+    assert "Zephyr Borough Pledge" in prompt.inner_text() and "1 chunk" in prompt.inner_text()
+    assert "Zephyr Borough Pledge" in page.inner_text("#pva-documents"), "nothing is removed before confirming"
     page.click("#pva-remove")
     page.locator("#pva-remove-message:has-text(\"Removed 'zephyr-pledge'\")").wait_for()
-    page.locator("#pva-status:has-text('6 documents')").wait_for()
+    wait_for_status(page, "6 documents")
     assert "Zephyr Borough Pledge" not in page.inner_text("#pva-documents")
+    assert not page.locator("#pva-remove-confirm").is_visible()
+
+
+def test_a_wrong_file_type_gets_a_plain_message(page, tmp_path: Path) -> None:
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ\x90\x00")
+    open_tab(page, "Sources")
+    page.set_input_files("#pva-upload input[type=file]", str(exe))
+    page.locator("#pva-upload-message:has-text('tool.exe was not added')").wait_for()
+    assert ".pdf" in page.inner_text("#pva-upload-message")
+    assert "Error" not in page.inner_text("#pva-upload") and not page.locator(".toast-body").count()
 
 
 def test_empty_question_gets_a_clear_message(page) -> None:
@@ -202,6 +306,18 @@ def test_empty_question_gets_a_clear_message(page) -> None:
     page.click("#pva-clear")
     ask(page, "   ")
     page.locator("#pva-chat:has-text('The question is empty')").wait_for()
+
+
+def test_markup_and_long_questions_are_shown_as_text(page) -> None:
+    page.click("#pva-clear")
+    ask(page, "<img src=x onerror=window.__pwned=1> What is public value?")
+    page.locator("#pva-chat:has-text('<img src=x')").wait_for()
+    assert page.locator("#pva-chat img[src=x]").count() == 0 and page.evaluate("window.__pwned") is None
+    page.click("#pva-clear")
+    ask(page, "why " * 1250)
+    page.locator("#pva-chat:has-text('characters long')").wait_for()
+    assert "(4,999 characters)" in page.inner_text("#pva-chat")
+    assert page.inner_text("#pva-chat").count("why") < 100
 
 
 def test_draft_and_download_it(page, tmp_path: Path) -> None:
@@ -227,6 +343,17 @@ def test_draft_and_download_it(page, tmp_path: Path) -> None:
         assert data[:2] == b"PK" if suffix == ".docx" else data.startswith(b"# Grounds Maintenance Services")
 
 
+def test_a_word_limit_of_10_gets_a_plain_message_and_clears_the_draft(page) -> None:
+    open_tab(page, "Draft")
+    page.fill("#pva-limit input", "10")
+    page.click("#pva-draft")
+    page.locator("#pva-draft-output:has-text('word_limit')").wait_for()
+    assert "50" in page.inner_text("#pva-draft-output")
+    assert not page.locator(".toast-body").count(), "no error popup"
+    assert not page.locator("#pva-docx").is_visible() and page.inner_text("#pva-wordcount").strip() == ""
+    assert "Grounds Maintenance Services" not in page.inner_text("#pva-draft-output"), "the old draft is cleared"
+
+
 def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(browser, tmp_path, monkeypatch) -> None:
     """The app's strict default removes unsupported sentences, so render a lenient answer directly: Gradio's HTML
     sanitiser must keep the ⚠ highlight, the note and the expandable footnote, and drop injected markup."""
@@ -234,7 +361,6 @@ def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(brows
 
     import app as web_app
     from assistant.types import Answer, Citation, Grounding, SentenceCheck
-    from assistant.web import chat
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     citation = Citation(

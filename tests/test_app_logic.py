@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck, message_text
-from assistant.web import chat, draft_form, sources
+from assistant.web import chat, conversation, draft_form, sources
 from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, identity_line, load_access
 from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
@@ -92,7 +92,7 @@ def test_unsupported_sentences_are_visibly_marked() -> None:
     assert '<mark class="pva-unsupported"' in html and "⚠ Invented &lt;claim&gt;." in html
     assert "Supported claim." in html.split("<mark")[0]
     assert chat.UNSUPPORTED_NOTE in html
-    assert html.count('<sup class="pva-ref">[1]</sup>') == 2
+    assert html.count('<a href="#cite-0-1" title="Open source 1">[1]</a>') == 2
     assert chat.CITATIONS_MARKER in html
 
 
@@ -129,6 +129,88 @@ def test_clean_history_drops_footnotes_and_tags() -> None:
         {"role": "user", "content": "What is it?"},
         {"role": "assistant", "content": "A & B. [1]"},
     ]
+
+
+def test_each_citation_mark_links_to_its_footnote_in_that_message() -> None:
+    answer = _answer([SentenceCheck(text="Claim.", citations=[1], supported=True)])
+    html = chat.render_answer(answer, 5)
+    assert '<a href="#cite-5-1"' in html and '<details class="pva-citation" id="cite-5-1"' in html
+    assert 'id="cite-3-1"' in chat.render_answer(answer, 3), "each message's footnotes have their own ids"
+
+
+def test_question_bubble_shows_markup_as_text_and_long_questions_by_their_start(settings: Settings) -> None:
+    bubble = chat.question_bubble("Is <img src=x onerror=alert(1)> & co covered?", settings)
+    assert "<img" not in bubble and "&lt;img src=x onerror=alert(1)&gt; &amp; co" in bubble
+    long = "word " * 1000
+    bubble = chat.question_bubble(long, settings)
+    assert len(bubble) < 400 and bubble.endswith("(4,999 characters)")
+    history = [{"role": "user", "content": chat.question_bubble("R&D <spend>?", settings)}]
+    assert chat.clean_history(history) == [{"role": "user", "content": "R&D <spend>?"}]
+
+
+def test_copied_answer_is_clean_text_with_numbered_sources() -> None:
+    turn = {
+        "answer": "Public bodies benchmark costs. [1]",
+        "citations": [
+            _citation(title="Public Value Framework", section="Pillar two", quote="Use benchmarks.").model_dump(),
+            _citation(n=2, title="Local", section="S", quote="Q.", source="/srv/local/file.md").model_dump(),
+        ],
+    }
+    text = chat.turn_text(turn)
+    assert text.startswith("Public bodies benchmark costs. [1]\n\nSources:\n")
+    assert "[1] Public Value Framework — Pillar two: “Use benchmarks.” https://example.org/guide?a=1&b=2" in text
+    assert "[2] Local — S: “Q.”" in text and "/srv/local" not in text
+    assert "<" not in text
+    assert chat.turn_text(None) == ""
+
+
+# ------------------------------------------------------------------------------------------------- conversations
+
+
+def _conversation_turns() -> list[dict]:
+    citation = _citation(title="Social Value Model", section="Theme 1", quote="Tackle inequality.").model_dump()
+    return [
+        {"index": 1, "question": "What is the Social Value Model?", "answer": "A model. [1]", "citations": [citation]},
+        {"index": 3, "question": "And its themes?", "answer": "Five themes.", "citations": []},
+    ]
+
+
+def test_conversations_are_saved_newest_first_and_reopened(monkeypatch: pytest.MonkeyPatch) -> None:
+    messages = [{"role": "user", "content": "What is &lt;this&gt;?"}, {"role": "assistant", "content": "A."}]
+    saved, first = conversation.save_conversation([], None, messages, [{"index": 1}])
+    saved, second = conversation.save_conversation(saved, None, [{"role": "user", "content": "Other?"}], [])
+    assert first != second and [c["id"] for c in saved] == [second, first]
+    assert conversation.find_conversation(saved, first)["messages"] == messages
+    assert conversation.find_conversation(saved, first)["title"] == "What is <this>?"
+    saved, again = conversation.save_conversation(saved, first, [*messages, *messages], [])
+    assert again == first and [c["id"] for c in saved] == [first, second], "the one in use moves to the top"
+    assert [label.split(" · ")[0] for label, _ in conversation.conversation_choices(saved)] == [
+        "What is <this>?",
+        "Other?",
+    ]
+    monkeypatch.setattr(conversation, "MAX_SAVED", 3)
+    for _ in range(5):
+        saved, _ = conversation.save_conversation(saved, None, messages, [])
+    assert len(saved) == 3
+    assert conversation.save_conversation(saved, None, [], []) == (saved, None), "an empty chat is not saved"
+
+
+def test_conversation_exports_as_markdown_and_word(tmp_path: Path) -> None:
+    from docx import Document
+
+    md_path, docx_path = conversation.export_conversation(_conversation_turns(), tmp_path)
+    markdown = Path(md_path).read_text(encoding="utf-8")
+    assert "## 1. What is the Social Value Model?" in markdown and "## 2. And its themes?" in markdown
+    assert "- [1] Social Value Model — Theme 1: “Tackle inequality.” https://example.org/guide?a=1&b=2" in markdown
+    text = "\n".join(p.text for p in Document(docx_path).paragraphs)
+    assert "What is the Social Value Model?" in text and "Tackle inequality." in text and "Five themes." in text
+    assert conversation.export_conversation([], tmp_path) == (None, None)
+
+
+def test_browser_secret_survives_a_restart(settings: Settings) -> None:
+    key = conversation.browser_secret(settings)
+    assert len(key) >= 32 and conversation.browser_secret(settings) == key
+    assert (settings.data_dir / "browser-state.key").stat().st_mode & 0o077 == 0
 
 
 # ------------------------------------------------------------------------------------------------- chat
@@ -369,6 +451,32 @@ def test_uploaded_document_can_be_asked_about_and_removed(settings: Settings, tm
     assert sources.remove_document_action("zephyr-pledge", settings=settings).startswith("No document")
 
 
+def test_removal_names_the_document_and_restore_brings_a_framework_back(settings: Settings) -> None:
+    assert sources.restore_corpus(settings=settings).startswith("Restored 6 bundled")
+    title, chunks = next(
+        (t, c) for t, d, c, _ in sources.documents_table(settings) if d == "social-value-act-and-model"
+    )
+    prompt, ask = sources.removal_prompt("social-value-act-and-model", settings=settings)
+    assert ask and f"**{title}**" in prompt and f"{chunks} chunk" in prompt
+    assert sources.removal_prompt(None, settings=settings) == (sources.PICK_TO_REMOVE, False)
+    assert sources.removal_prompt("nope", settings=settings)[1] is False
+    assert sources.remove_document_action("social-value-act-and-model", settings=settings).startswith("Removed")
+    assert "social-value-act-and-model" not in [row[1] for row in sources.documents_table(settings)]
+    assert sources.restore_corpus(settings=settings).startswith("Restored 1 bundled")
+    assert "social-value-act-and-model" in [row[1] for row in sources.documents_table(settings)]
+    assert sources.restore_corpus(settings=settings).startswith("Every bundled framework is already")
+
+
+def test_chosen_files_are_checked_at_once(settings: Settings, tmp_path: Path) -> None:
+    exe, doc = tmp_path / "tool.exe", tmp_path / "note.md"
+    exe.write_bytes(b"MZ")
+    doc.write_text("# Note\n\nText.\n")
+    kept, message = sources.check_chosen_files([str(exe), str(doc)], settings)
+    assert kept == [str(doc)]
+    assert message.startswith("⚠ **tool.exe** was not added") and "not accepted" in message and ".pdf" in message
+    assert sources.check_chosen_files([str(doc)], settings) == ([str(doc)], "")
+
+
 # ------------------------------------------------------------------------------------------------- login
 
 
@@ -420,7 +528,10 @@ def test_only_admins_upload_and_remove_when_login_is_on(settings: Settings, tmp_
     rows, message = sources.upload_documents([str(doc)], user="bob", access=access, settings=settings)
     assert rows == [] and message == ADMIN_ONLY
     assert sources.remove_document_action("x", user="bob", access=access, settings=settings) == ADMIN_ONLY
+    assert sources.removal_prompt("x", user="bob", access=access, settings=settings) == (ADMIN_ONLY, False)
+    assert sources.restore_corpus(user="bob", access=access, settings=settings) == ADMIN_ONLY
     assert not uploads_dir(settings).exists()
+    assert "logged in as **bob**" in sources.admin_note("bob", access) and sources.admin_note("alice", access) == ""
 
 
 # ------------------------------------------------------------------------------------------------- draft

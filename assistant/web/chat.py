@@ -1,8 +1,9 @@
 """The Chat tab's logic: render an answer and its citations as safe HTML, stream answers, store feedback.
 
-Everything that came from a model or a document is HTML-escaped before it is shown. Citations are numbered
-footnotes, each a ``<details>`` element that opens to the section path and the quoted passage. Sentences the
-verifier could not support are wrapped in ``<mark class="pva-unsupported">`` with a ⚠ and a note.
+Everything that came from a user, a model or a document is HTML-escaped before it is shown. Citations are numbered
+footnotes, each a ``<details id="cite-<message>-<n>">`` element that opens to the section path and the quoted
+passage; each ``[n]`` in the text links to its footnote. Sentences the verifier could not support are wrapped in
+``<mark class="pva-unsupported">`` with a ⚠ and a note.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ def clean_history(history: Sequence[Any] | None) -> list[dict[str, str]]:
         if role not in ("user", "assistant"):
             continue
         text = message_text(content)
-        if role == "assistant":
-            text = plain_answer_text(text)
+        text = plain_answer_text(text) if role == "assistant" else html.unescape(text)
         if text.strip():
             out.append({"role": role, "content": text.strip()})
     return out
@@ -103,13 +103,20 @@ def _source_link(source: str) -> str:
     return html.escape(Path(source).name) if source else ""
 
 
-def render_citation(citation: Citation) -> str:
+def citation_anchor(message: int | None, n: int) -> str:
+    """The id of footnote ``n`` of the chat message at ``message`` (unique within a conversation)."""
+    return f"cite-{message if message is not None else 0}-{n}"
+
+
+def render_citation(citation: Citation, message: int | None = None) -> str:
     """One footnote: ``[n] framework`` that opens to the section path and the quoted passage (all escaped)."""
     title, section = html.escape(citation.title), html.escape(citation.section)
     source = _source_link(citation.source)
     source_line = f" · Source: {source}" if source else ""
+    anchor = citation_anchor(message, citation.n)
     return (
-        f'<details class="pva-citation" data-n="{citation.n}"><summary><b>[{citation.n}]</b> {title}</summary>'
+        f'<details class="pva-citation" id="{anchor}" data-n="{citation.n}">'
+        f"<summary><b>[{citation.n}]</b> {title}</summary>"
         f'<div class="pva-section">Section: {section}</div>'
         f'<blockquote class="pva-quote">{html.escape(citation.quote)}</blockquote>'
         f'<div class="pva-framework"><small>Framework: {title}{source_line}</small></div>'
@@ -117,20 +124,24 @@ def render_citation(citation: Citation) -> str:
     )
 
 
-def render_citations(citations: Sequence[Citation]) -> str:
+def render_citations(citations: Sequence[Citation], message: int | None = None) -> str:
     """The footnotes block under an answer (empty when there is nothing to cite)."""
     if not citations:
         return ""
-    items = "".join(render_citation(c) for c in citations)
+    items = "".join(render_citation(c, message) for c in citations)
     return f"{CITATIONS_MARKER}<b>Sources</b>{items}</div>"
 
 
-def _marks(numbers: Sequence[int]) -> str:
-    return "".join(f'<sup class="pva-ref">[{n}]</sup>' for n in numbers)
+def _marks(numbers: Sequence[int], message: int | None) -> str:
+    return "".join(
+        f'<sup class="pva-ref"><a href="#{citation_anchor(message, n)}" title="Open source {n}">[{n}]</a></sup>'
+        for n in numbers
+    )
 
 
-def render_answer_text(answer: Answer) -> str:
-    """The answer body with citation marks, unsupported sentences highlighted, lists kept as lists."""
+def render_answer_text(answer: Answer, message: int | None = None) -> str:
+    """The answer body with citation marks (links to the footnotes of the chat message at ``message``),
+    unsupported sentences highlighted, lists kept as lists."""
     if not answer.sentences:
         return html.escape(answer.answer)
     lines: list[str] = []
@@ -141,7 +152,7 @@ def render_answer_text(answer: Answer) -> str:
             text = (
                 f'<mark class="pva-unsupported" title="Not supported by the cited passages: check it">⚠ {text}</mark>'
             )
-        text = f"{text} {_marks(sentence.citations)}".rstrip()
+        text = f"{text} {_marks(sentence.citations, message)}".rstrip()
         if is_item:
             if lines and not lines[-1].startswith(_ITEM_PREFIX):
                 lines.append("")
@@ -160,11 +171,12 @@ def removed_count(answer: Answer) -> int:
     return max(answer.grounding.total - len(answer.sentences), 0) if answer.sentences else 0
 
 
-def render_answer(answer: Answer) -> str:
-    """The whole assistant message: body, notes about unverified sentences, then the footnotes."""
+def render_answer(answer: Answer, message: int | None = None) -> str:
+    """The whole assistant message at position ``message`` of the chat: body, notes about unverified sentences,
+    then the footnotes."""
     if answer.refused:
         return html.escape(answer.answer)
-    parts = [render_answer_text(answer)]
+    parts = [render_answer_text(answer, message)]
     if any(not s.supported for s in answer.sentences):
         parts.append(f'<p class="pva-note">{UNSUPPORTED_NOTE}</p>')
     removed = removed_count(answer)
@@ -173,18 +185,57 @@ def render_answer(answer: Answer) -> str:
             f'<p class="pva-note">{removed} sentence(s) were left out because the cited passages did not '
             "support them.</p>"
         )
-    footnotes = render_citations(answer.citations)
+    footnotes = render_citations(answer.citations, message)
     if footnotes:
         parts.append(footnotes)
     return "\n\n".join(parts)
 
 
+def source_line(citation: Mapping[str, Any]) -> str:
+    """One numbered source as plain text: ``[n] framework — section: “quote”``, then its link when it has one."""
+    title, section, quote = (citation.get(key, "") for key in ("title", "section", "quote"))
+    line = f"[{citation.get('n')}] {title} — {section}: “{quote}”"
+    source = str(citation.get("source") or "")
+    return f"{line} {source}" if source.startswith(("http://", "https://")) else line
+
+
+def answer_as_text(answer: str, citations: Sequence[Mapping[str, Any]]) -> str:
+    """An answer as clean text: its words with the [n] markers, then the numbered sources (no HTML)."""
+    if not citations:
+        return answer
+    sources = "\n".join(source_line(c) for c in citations)
+    return f"{answer}\n\nSources:\n{sources}"
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The answer as plain Markdown with a numbered source list (for the API and copying; no HTML)."""
-    if answer.refused or not answer.citations:
+    """The answer as plain text with a numbered source list (for the API; no HTML)."""
+    if answer.refused:
         return answer.answer
-    sources = "\n".join(f"[{c.n}] {c.title} › {c.section}: “{c.quote}”" for c in answer.citations)
-    return f"{answer.answer}\n\nSources:\n{sources}"
+    return answer_as_text(answer.answer, [c.model_dump(mode="json") for c in answer.citations])
+
+
+def turn_text(turn: Mapping[str, Any] | None) -> str:
+    """What “Copy answer” copies for a chat turn: the answer and its numbered sources, as clean text."""
+    if not turn:
+        return ""
+    return answer_as_text(str(turn.get("answer", "")), list(turn.get("citations") or []))
+
+
+# ----------------------------------------------------------------------------------------------- questions
+
+
+SHOWN_QUESTION_CHARS = 300
+"""An over-long question is shown by its start and its length, not echoed whole."""
+
+
+def question_bubble(message: str, settings: Settings | None = None) -> str:
+    """The user's message as the chat shows it: escaped (shown as typed, never as HTML), and cut to its start
+    with its length when it is over the question limit."""
+    limit = (settings or get_settings()).max_question_chars
+    text = message.strip()
+    if len(text) > limit:
+        text = f"{text[:SHOWN_QUESTION_CHARS].rstrip()}… ({len(text):,} characters)"
+    return html.escape(text, quote=False)
 
 
 # ----------------------------------------------------------------------------------------------- answering
@@ -247,7 +298,8 @@ def respond(
     settings = settings or get_settings()
     shown = _display_history(history)
     question = message_text(message)
-    messages = [*shown, {"role": "user", "content": question}] if question.strip() else shown
+    bubble = {"role": "user", "content": question_bubble(question, settings)}
+    messages = [*shown, bubble] if question.strip() else shown
     plain_history = clean_history(history)
     streamed = ""
     try:
@@ -263,7 +315,8 @@ def respond(
                 if streamed:
                     checking = f"{html.escape(streamed)}\n\n{CHECKING_NOTE}"
                     yield [*messages, {"role": "assistant", "content": checking}]
-                final = [*messages, {"role": "assistant", "content": render_answer(event.answer)}]
+                rendered = render_answer(event.answer, len(messages))
+                final = [*messages, {"role": "assistant", "content": rendered}]
                 if on_answer is not None:
                     on_answer(event.answer, _turn(event.answer, len(final) - 1, plain_history))
                 yield final
@@ -286,7 +339,7 @@ def chat_session(
     """
     kept = list(turns or [])
     if message.strip():
-        yield [*(history or []), {"role": "user", "content": message}], kept
+        yield [*(history or []), {"role": "user", "content": question_bubble(message, settings)}], kept
     for messages in respond(
         message, history, framework, settings=settings, on_answer=lambda _answer, turn: kept.append(turn.as_dict())
     ):

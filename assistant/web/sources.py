@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings, get_settings
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_HEADERS = ["title", "document id", "chunks", "ingested (UTC)"]
 PICK_A_DOCUMENT = "Pick a document to browse its sections."
+PICK_TO_REMOVE = "Pick the document to remove first."
 
 
 def framework_choices(settings: Settings | None = None) -> list[tuple[str, str]]:
@@ -120,10 +122,86 @@ def remove_document_action(
     if not access.is_admin(user):
         return ADMIN_ONLY
     if not doc_id:
-        return "Pick the document to remove first."
+        return PICK_TO_REMOVE
     info = next((d for d in list_documents(settings) if d.doc_id == doc_id), None)
     removed = remove_document(doc_id, settings)
     if not removed:
         return f"No document '{doc_id}' in the index: refresh the list."
     remove_upload(doc_id, info.source if info else None, settings)
     return f"Removed '{doc_id}' ({removed} chunks). Upload the file again to bring it back."
+
+
+def removal_prompt(
+    doc_id: str | None,
+    *,
+    user: str | None = None,
+    access: Access | None = None,
+    settings: Settings | None = None,
+) -> tuple[str, bool]:
+    """The question asked before a removal, naming the document and its chunk count: (message, ask to confirm)."""
+    from ingest import list_documents  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
+    if not (access or Access()).is_admin(user):
+        return ADMIN_ONLY, False
+    if not doc_id:
+        return PICK_TO_REMOVE, False
+    info = next((d for d in list_documents(settings or get_settings()) if d.doc_id == doc_id), None)
+    if info is None:
+        return f"No document '{html.escape(doc_id)}' in the index: refresh the list.", False
+    chunks = f"{info.chunks} chunk{'s' * (info.chunks != 1)}"
+    return (
+        f"Remove **{html.escape(info.title)}** (`{html.escape(doc_id)}`, {chunks}) from the index? Answers will no "
+        "longer cite it. A bundled framework can be brought back with “Restore the bundled frameworks”; "
+        "an uploaded file must be uploaded again.",
+        True,
+    )
+
+
+def restore_corpus(
+    *,
+    user: str | None = None,
+    access: Access | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Ingest the bundled corpus again (bringing back any framework that was removed); return what happened."""
+    from ingest import ingest_paths  # deferred: loads LangChain and Chroma (importing app stays cheap)
+
+    if not (access or Access()).is_admin(user):
+        return ADMIN_ONLY
+    report = ingest_paths(None, settings or get_settings())
+    restored = sum(1 for f in report.files if f.ok and (f.added or f.updated))
+    if report.failed:
+        names = ", ".join(Path(f.path).name for f in report.failed)
+        return f"⚠ Restored {restored} framework(s), but some files failed ({names}): tell a maintainer."
+    if not restored:
+        return "Every bundled framework is already in the index: nothing to restore."
+    return f"Restored {restored} bundled framework(s): they can be cited again."
+
+
+def admin_note(user: str | None, access: Access) -> str:
+    """Why a user cannot change the documents (empty for those who can)."""
+    if access.is_admin(user):
+        return ""
+    return (
+        "Only administrators can add or remove documents"
+        + (f" (you are logged in as **{html.escape(user)}**)" if user else "")
+        + ". Ask an administrator to upload or remove one for you."
+    )
+
+
+def check_chosen_files(files: Sequence[Any] | None, settings: Settings | None = None) -> tuple[list[str], str]:
+    """Files just put in the upload box: (the ones that can be ingested, a message naming each one refused and why)."""
+    from ingest.uploads import UploadError, check_upload  # deferred: loads LangChain and Chroma
+
+    settings = settings or get_settings()
+    kept: list[str] = []
+    refused: list[str] = []
+    for item in files or []:
+        path = str(getattr(item, "name", item))
+        try:
+            check_upload(path, Path(path).name, settings)
+        except UploadError as exc:
+            refused.append(f"**{html.escape(Path(path).name)}** was not added: {exc}.")
+        else:
+            kept.append(path)
+    return kept, "\n\n".join(f"⚠ {line}" for line in refused)
