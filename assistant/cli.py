@@ -6,16 +6,14 @@ the same rule: parse options, call one library function, print its result.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.config import get_settings
+from ingest.command import console, err_console, ingest_command, progress_bar, run
 
 app = typer.Typer(
     name="pva",
@@ -25,94 +23,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-console = Console()
-err_console = Console(stderr=True)
 
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
-
-
-@app.command("ingest")
-def ingest_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or folders to ingest (.md .txt .pdf .docx .html). Default: the bundled corpus/."),
-    ] = None,
-    list_docs: Annotated[bool, typer.Option("--list", help="List ingested documents and exit.")] = False,
-    remove: Annotated[str | None, typer.Option("--remove", metavar="DOC_ID", help="Remove one document.")] = None,
-) -> None:
-    """Load, chunk, embed and store documents in the index; unchanged files are skipped.
-
-    Re-running is always safe: unchanged chunks are not re-embedded, a changed file replaces exactly its
-    old chunks, and an interrupted run is completed. Files that cannot be read are reported and skipped;
-    the exit status is 1 if any failed.
-    """
-    from assistant.index.documents import list_documents, remove_document
-    from ingest import ingest_paths
-
-    settings = get_settings()
-    if list_docs:
-        _print_documents(list_documents(settings))
-        return
-    if remove:
-        removed = remove_document(remove, settings)
-        if not removed:
-            err_console.print(f"[red]No document '{remove}' in the index.[/] See `pva ingest --list` for the ids.")
-            raise typer.Exit(1)
-        console.print(f"Removed '{remove}' ({removed} chunks).")
-        return
-    missing = [p for p in paths or [] if not p.exists()]
-    if missing:
-        err_console.print(f"[red]Not found:[/] {', '.join(map(str, missing))}. Check the path and try again.")
-        raise typer.Exit(2)
-    with _progress() as progress:
-        task = progress.add_task("Embedding", total=None)
-
-        def on_progress(description: str, done: int, total: int) -> None:
-            progress.update(task, description=description[:40], completed=done, total=total)
-
-        def on_file(result) -> None:
-            if result.error:
-                err_console.print(f"[red]skipped[/] {result.path}: {result.error}")
-
-        report = ingest_paths(paths or None, settings, on_progress=on_progress, on_file=on_file)
-    table = Table(title="Ingest")
-    for column in ("file", "doc id", "chunks", "added", "updated", "removed", "unchanged", "result"):
-        table.add_column(
-            column,
-            justify="right" if column in ("chunks", "added", "updated", "removed", "unchanged") else "left",
-        )
-    for f in report.files:
-        table.add_row(
-            Path(f.path).name,
-            f.doc_id or "",
-            *(str(getattr(f, k)) for k in ("chunks", "added", "updated", "removed", "unchanged")),
-            "[green]ok[/]" if f.ok else f"[red]failed[/]: {f.error}",
-        )
-    console.print(table)
-    console.print(report.summary())
-    if report.failed:
-        raise typer.Exit(1)
-
-
-def _print_documents(docs) -> None:
-    table = Table(title="Documents in the index")
-    for column in ("doc id", "title", "chunks", "ingested (UTC)", "source"):
-        table.add_column(column)
-    for d in docs:
-        table.add_row(d.doc_id, d.title, str(d.chunks), d.ingested_at, d.source)
-    console.print(table)
-    if not docs:
-        console.print("The index is empty: run `pva ingest` to build it from the bundled corpus.")
+app.command("ingest")(ingest_command)
 
 
 @app.command("status")
@@ -285,7 +197,7 @@ def eval_command(
         options.datasets = dataset
     if thresholds:
         options.thresholds = thresholds
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Evaluating", total=None)
 
         def on_case(case) -> None:
@@ -420,7 +332,8 @@ def bench_command(
     """
     import json
 
-    from evals.bench import BenchOptions, rounded, run_benchmarks, summary_rows
+    from evals.bench import BenchOptions, run_benchmarks
+    from evals.bench_report import rounded, summary_rows
 
     try:
         size_list = tuple(sorted({int(s) for s in sizes.replace(" ", "").split(",") if s}))
@@ -467,32 +380,9 @@ def bench_command(
         console.print(f"Wrote {out}.")
 
 
-def _setup_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean the set-up is wrong (a model folder, a backend, the Chroma server), not a bug."""
-    from assistant.index.store import StoreUnavailableError
-    from assistant.models.embeddings import ModelNotFoundError
-
-    return ModelNotFoundError, StoreUnavailableError
-
-
-def _run(entry) -> None:
-    """Run a command; a set-up error is one line on stderr saying what to change, and exit status 2."""
-    try:
-        entry()
-    except _setup_errors() as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise SystemExit(2) from None
-
-
-def ingest_main() -> None:
-    """Entry point of ``python -m ingest``: the ``pva ingest`` command alone."""
-    command = typer.main.get_command(app)
-    _run(lambda: command.main(args=["ingest", *sys.argv[1:]], prog_name="pva"))
-
-
 def main() -> None:
     """Entry point of the ``pva`` script."""
-    _run(app)
+    run(app)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from evals.runner import CaseResult, DraftResult, EvalResult
+from evals.results import CaseResult, DraftResult, EvalResult
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}

@@ -17,7 +17,8 @@ from assistant.config import Settings
 from evals.dataset import DRAFTS, QUESTIONS
 from evals.gate import THRESHOLDS, apply_gate, load_baseline, load_thresholds, make_baseline
 from evals.report import METRICS, fmt, metric_unit, render_html
-from evals.runner import CaseResult, EvalResult, ensure_corpus_index, eval_settings, load_cases, run_eval
+from evals.results import CaseResult, EvalResult
+from evals.runner import ensure_corpus_index, eval_settings, load_cases, run_eval
 
 DEFAULT_PAIRS = Path(__file__).parent / "datasets" / "grounding_pairs.jsonl"
 

@@ -20,7 +20,8 @@ from assistant.index import store as store_module
 from assistant.index.bm25 import get_bm25_index
 from assistant.index.store import StoreUnavailableError, get_store
 from assistant.retrieval import search
-from evals.bench import chroma_server, copy_chunks, free_port
+from evals.bench_data import copy_chunks
+from evals.processes import chroma_server, free_port
 from ingest import ingest_paths, list_documents, remove_document
 
 

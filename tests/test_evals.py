@@ -402,7 +402,7 @@ def test_cli_eval_exits_non_zero_on_a_regression(corpus_settings, small_run, tmp
 
 def test_drafting_metrics_on_a_real_draft(corpus_settings) -> None:
     from evals.dataset import DraftCase
-    from evals.runner import evaluate_drafts, score_draft
+    from evals.drafts import evaluate_drafts, score_draft
 
     case = next(c for c in load_drafts(DRAFTS) if c.id == "draft-01")
     summary, results = evaluate_drafts([case], corpus_settings, "extractive")

@@ -17,13 +17,11 @@ from assistant.grounding import (
     GroundingChecker,
     SupportFeatures,
     best_quote,
-    content_words,
     get_checker,
     is_supported,
-    split_sentences,
-    strip_citations,
 )
 from assistant.models.embeddings import get_embeddings
+from assistant.text import content_words, split_sentences, strip_citations
 from evals.calibrate import DEFAULT_PAIRS, calibrate, load_pairs, metrics, split_pairs
 from ingest.loaders import load_file
 
