@@ -1,11 +1,13 @@
-"""The ``pva`` command: thin subcommands over the public functions of ``ingest`` and ``assistant``.
+"""The ``pva`` command: thin subcommands that parse options, call one library function and print its result.
 
-Every subcommand explains itself with ``--help``. Later subcommands (ask, draft, eval, serve, bench) follow
-the same rule: parse options, call one library function, print its result.
+Each subcommand imports the library it calls inside the function, deferred for start-up time (``pva --help``
+loads neither LangChain nor Chroma).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -63,8 +65,6 @@ def ask_command(
     Every sentence of the answer is checked against the passage it cites; a question the texts do not
     cover gets a plain refusal. --json and --jsonl print the public answer format documented in docs/answers.md.
     """
-    import json
-
     from assistant.answer import InvalidQuestionError, ask
     from assistant.models.chat import ChatModelError
 
@@ -88,8 +88,6 @@ def ask_command(
 
 
 def _ask_jsonl(path: Path, options: dict) -> None:
-    import json
-
     from assistant.answer import InvalidQuestionError, ask
 
     if not path.exists():
@@ -164,23 +162,11 @@ def eval_command(
     Exits 1 when a metric is below its threshold or a case regressed against --baseline. See docs/evaluation.md
     for how to read the report.
     """
-    import os
-
-    from evals.suite import SuiteOptions, run_suite, summary_rows
+    from evals.suite import SuiteOptions, run_suite
 
     settings = get_settings()
     if from_feedback:
-        from evals.dataset import DATASETS_DIR
-        from evals.feedback import import_feedback
-
-        try:
-            done = import_feedback(settings, out or DATASETS_DIR)
-        except FileNotFoundError as exc:
-            err_console.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
-        where = f"wrote {done.added} review case(s) to {done.path}" if done.path else "nothing new to write"
-        seen = f"{done.down_votes} thumbs-down, {done.existing} already imported, {done.skipped} without a question"
-        console.print(f"{seen}: {where}.")
+        _import_feedback(settings, out)
         return
     options = SuiteOptions(
         backend=backend,
@@ -211,6 +197,31 @@ def eval_command(
         except (OSError, ValueError, RuntimeError) as exc:
             err_console.print(f"[red]Cannot run the eval:[/] {exc}")
             raise typer.Exit(2) from exc
+    _print_eval(outcome)
+    if not outcome.passed:
+        for reason in outcome.result.gate.get("reasons", []):
+            err_console.print(f"[red]✗[/] {reason}")
+        raise typer.Exit(1)
+    console.print("[green]Gate passed.[/]")
+
+
+def _import_feedback(settings, out: Path | None) -> None:
+    from evals.dataset import DATASETS_DIR
+    from evals.feedback import import_feedback
+
+    try:
+        done = import_feedback(settings, out or DATASETS_DIR)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    where = f"wrote {done.added} review case(s) to {done.path}" if done.path else "nothing new to write"
+    seen = f"{done.down_votes} thumbs-down, {done.existing} already imported, {done.skipped} without a question"
+    console.print(f"{seen}: {where}.")
+
+
+def _print_eval(outcome) -> None:
+    from evals.suite import summary_rows
+
     result = outcome.result
     meta = result.meta
     table = Table(title=f"pva eval — {meta['backend']} · {meta['cases']} cases · {meta['duration_s']} s")
@@ -227,11 +238,6 @@ def eval_command(
     console.print(f"Results: {outcome.json_path}\nReport:  {outcome.html_path}")
     if outcome.baseline_written:
         console.print(f"Baseline written: {outcome.baseline_written}")
-    if not outcome.passed:
-        for reason in result.gate.get("reasons", []):
-            err_console.print(f"[red]✗[/] {reason}")
-        raise typer.Exit(1)
-    console.print("[green]Gate passed.[/]")
 
 
 @app.command("draft")
@@ -262,8 +268,6 @@ def draft_command(
     name in the draft must come from the input: anything else is flagged and, unless --no-strict, removed.
     Exit status 2 on invalid input, with what to fix.
     """
-    import json
-
     from rich.markdown import Markdown
 
     from assistant.drafting import EXPORT_SUFFIXES, DraftError, draft, load_request, save, to_markdown
@@ -330,8 +334,6 @@ def bench_command(
     use random unit vectors in place of embeddings, written and queried through the production store and BM25
     code. Speed targets live here, never in timed tests.
     """
-    import json
-
     from evals.bench import BenchOptions, run_benchmarks
     from evals.bench_report import rounded, summary_rows
 

@@ -179,22 +179,7 @@ def evaluate_case(
     result.forbidden_found = m.contains_any(answer.answer, case.forbidden)
 
     if not answer.refused:
-        for sentence in answer.sentences:
-            passages = _passages_for(answer, sentence.citations)
-            # ALCE recall is exactly "cites something, and the verifier accepts the cited passages together".
-            alce = m.alce_sentence(sentence.text, passages, verifier)
-            result.sentences.append(
-                SentenceResult(
-                    text=sentence.text,
-                    citations=list(sentence.citations),
-                    verifier=bool(alce.recall),
-                    strict=bool(passages) and strict(sentence.text, passages),
-                    judge=None if judge is None else bool(passages) and judge(sentence.text, passages),
-                    score=sentence.score,
-                    citation_recall=alce.recall,
-                    citations_precise=alce.precise,
-                )
-            )
+        result.sentences = _judge_sentences(answer, verifier, strict, judge)
         if result.sentences:
             result.groundedness = sum(s.verifier for s in result.sentences) / len(result.sentences)
             result.fully_grounded = all(s.verifier for s in result.sentences)
@@ -208,6 +193,30 @@ def evaluate_case(
     result.reasons = case_failures(case, result, rules)
     result.passed = not result.reasons
     return result
+
+
+def _judge_sentences(
+    answer: Answer, verifier: SupportJudge, strict: SupportJudge, judge: SupportJudge | None
+) -> list[SentenceResult]:
+    """Every sentence of the answer with each judge's verdict on the passages it cites."""
+    results = []
+    for sentence in answer.sentences:
+        passages = _passages_for(answer, sentence.citations)
+        # ALCE recall is exactly "cites something, and the verifier accepts the cited passages together".
+        alce = m.alce_sentence(sentence.text, passages, verifier)
+        results.append(
+            SentenceResult(
+                text=sentence.text,
+                citations=list(sentence.citations),
+                verifier=bool(alce.recall),
+                strict=bool(passages) and strict(sentence.text, passages),
+                judge=None if judge is None else bool(passages) and judge(sentence.text, passages),
+                score=sentence.score,
+                citation_recall=alce.recall,
+                citations_precise=alce.precise,
+            )
+        )
+    return results
 
 
 def case_failures(case: QuestionCase, result: CaseResult, rules: CaseRules) -> list[str]:
