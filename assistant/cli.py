@@ -32,9 +32,10 @@ app.command("ingest")(ingest_command)
 @app.command("status")
 def status_command() -> None:
     """Show where the index lives, what is in it, and which models are configured."""
+    from assistant.services import get_services
     from assistant.status import collect_status
 
-    status = collect_status(get_settings())
+    status = collect_status(get_services(get_settings()))
     table = Table(title="Public Value Assistant", show_header=False)
     for key, value in status.items():
         table.add_row(key, str(value))

@@ -5,7 +5,7 @@ wrong principle letter, a fact from a neighbouring section, or plausible general
 scores every answer sentence against its passages, so the answer chain can report ``grounding`` and flag
 the sentences a reader should not trust, and the drafting engine can catch over-claims.
 
-Checkers are pluggable (:func:`get_checker`, setting ``grounding_checker``):
+Checkers are pluggable (``Services.checker``, setting ``grounding_checker``):
 
 ``embedding`` (default)
     Fast and offline, built on the bundled all-MiniLM-L6-v2. It averages two signals that fail in different
@@ -281,13 +281,6 @@ def checker_key(settings: Settings) -> tuple[str, float | None]:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"grounding_threshold must be within 0..1, got {threshold}")
     return spec, threshold
-
-
-def get_checker(settings: Settings) -> GroundingChecker:
-    """The checker of these settings' :class:`~assistant.services.Services`, built once per configuration."""
-    from assistant.services import get_services  # deferred: assistant.services builds on this module
-
-    return get_services(settings).checker
 
 
 def meets_threshold(score: float, threshold: float) -> bool:

@@ -12,6 +12,7 @@ and missing, where the gold evidence ranked, and why the case failed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -312,8 +313,6 @@ def _draft_detail(d: DraftResult) -> str:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 

@@ -1,7 +1,7 @@
 """Ingestion: load files (Markdown, text, PDF, Word, HTML), split them by headings, embed and upsert into Chroma.
 
-Public API: :func:`ingest_paths`, :func:`ensure_index`, and the document list, removal and interrupted-ingest
-journal of :mod:`assistant.index.documents`.
+Public API: :func:`ingest_paths`, :func:`ensure_index`, :func:`list_documents`, :func:`remove_document`, and
+:func:`interrupted_ingest` (the journal of an ingest stopped mid-document).
 """
 
 from importlib import import_module
@@ -14,8 +14,8 @@ enforce_offline()  # before any model library is imported
 _EXPORTS = {
     "DocumentInfo": "assistant.index.documents",
     "interrupted_ingest": "assistant.index.documents",
-    "list_documents": "assistant.index.documents",
-    "remove_document": "assistant.index.documents",
+    "list_documents": "ingest.pipeline",
+    "remove_document": "ingest.pipeline",
     "FileResult": "ingest.pipeline",
     "IngestReport": "ingest.pipeline",
     "ensure_index": "ingest.pipeline",

@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import ingest  # ingest.ingest_paths is looked up at each call (tests replace it)
 from assistant.config import Settings, get_settings
+from ingest.loaders import slugify
 
 ALLOWED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".txt")
 """What the Sources tab accepts (the loaders also read ``.markdown``; uploads keep to the advertised list)."""
@@ -151,8 +153,6 @@ def ingest_uploads(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[UploadResult]:
     """Check, store and ingest uploaded files; one result per file, in order. Never raises for a bad file."""
-    from ingest import ingest_paths
-
     settings = settings or get_settings()
     results: list[UploadResult] = []
     accepted: list[tuple[UploadResult, Path]] = []
@@ -175,7 +175,7 @@ def ingest_uploads(
     if not accepted:
         return results
     by_path = {str(stored): result for result, stored in accepted}
-    report = ingest_paths([stored for _, stored in accepted], settings, on_progress=on_progress)
+    report = ingest.ingest_paths([stored for _, stored in accepted], settings, on_progress=on_progress)
     for file_result in report.files:
         result = by_path.get(file_result.path)
         if result is None:  # pragma: no cover - ingest_paths reports each path it was given
@@ -204,8 +204,6 @@ def remove_upload(doc_id: str, source: str | None = None, settings: Settings | N
     A stored file belongs to the document when it is the document's ``source`` or its name gives the same id,
     so removing a document does not leave a copy that a later re-ingest of the uploads folder would revive.
     """
-    from ingest.loaders import slugify
-
     folder = uploads_dir(settings)
     if not folder.is_dir():
         return 0

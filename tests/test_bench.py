@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.config import Settings
-from assistant.index.store import get_store
+from assistant.services import get_services
 from evals import bench, bench_data, bench_report, processes
 
 QUERIES = bench_data.bench_questions(6)
@@ -59,7 +59,7 @@ def test_synthetic_chunks_look_like_ingested_ones() -> None:
 
 
 def test_bench_scale_on_a_tiny_store(corpus_settings: Settings, tmp_path: Path) -> None:
-    corpus_chunks = get_store(corpus_settings).count()
+    corpus_chunks = get_services(corpus_settings).store.count()
     rows = bench.bench_scale(corpus_settings, tmp_path, [200], queries=QUERIES)
     assert [row["size"] for row in rows] == [corpus_chunks, 200]
     for row in rows:

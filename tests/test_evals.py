@@ -421,9 +421,9 @@ def test_drafting_metrics_on_a_real_draft(corpus_settings) -> None:
 
     def text_of(doc_id: str) -> str:
         if doc_id not in documents:
-            from assistant.index.store import get_store
+            from assistant.services import get_services
 
-            got = get_store(corpus_settings).get(where={"doc_id": doc_id}, include=["documents"])
+            got = get_services(corpus_settings).store.get(where={"doc_id": doc_id}, include=["documents"])
             documents[doc_id] = "\n\n".join(got.documents)
         return documents[doc_id]
 

@@ -44,7 +44,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 from assistant.index.store import Store, read_generation
 
 log = logging.getLogger(__name__)
@@ -173,21 +173,6 @@ class BM25Cache:
 def index_dir(settings: Settings) -> Path:
     """Where this collection's BM25 indexes are saved: ``<data dir>/bm25/<collection>``."""
     return settings.data_dir / "bm25" / settings.collection
-
-
-def get_bm25_index(settings: Settings | None = None, store: Store | None = None) -> BM25Index:
-    """The current BM25 index of the store of ``settings`` (or of ``store``), from their services' cache."""
-    from assistant.services import get_services  # deferred: assistant.services builds on this module
-
-    services = get_services(settings or get_settings())
-    return services.bm25.index(store or services.store)
-
-
-def clear_bm25_cache() -> None:
-    """Forget the in-memory indexes (the next query loads from disk or rebuilds); for tests and benchmarks."""
-    from assistant.services import forget  # deferred: assistant.services builds on this module
-
-    forget("bm25")
 
 
 def _cheap_signals_match(index: BM25Index, store: Store) -> bool:
