@@ -346,7 +346,7 @@ def give_feedback(
         history=list(turn.get("history") or []),
         comment=comment,
         user=user,
-        settings=settings,
+        settings=settings or get_settings(),
     )
     rating_word = "“helpful”" if record["rating"] == "up" else "“not helpful”"
     extra = " and your comment" if record["comment"] else ""
