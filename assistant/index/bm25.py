@@ -3,8 +3,8 @@
 Why derived, not written by ingest: Chroma is the one source of truth. Ingest, ``pva remove``, another process
 or another machine (with a Chroma server) may change the collection; an index built from the store's
 chunks can always be checked against it and rebuilt, so keyword hits never name a chunk that
-is gone or miss one that was added. Each chunk is indexed as ``section + "\\n\\n" + text``, exactly what
-ingest embeds, so both sides of the hybrid search see the same words.
+is gone or miss one that was added. Each chunk is indexed as :func:`assistant.text.passage_text`
+(heading path, then text), exactly what ingest embeds, so both sides of the hybrid search see the same words.
 
 Build once, reuse everywhere:
 
@@ -46,6 +46,7 @@ import Stemmer
 
 from assistant.config import Settings
 from assistant.index.store import Store, read_generation
+from assistant.text import passage_text
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _read_chunks(store: Store) -> tuple[list[str], list[str], list[str]]:
             ids.append(chunk_id)
             doc_ids.append(str(meta.get("doc_id", "")))
             section = str(meta.get("section") or "")
-            texts.append(f"{section}\n\n{text or ''}" if section else text or "")
+            texts.append(passage_text(section, text or "") if section else text or "")
         if len(page.ids) < _PAGE:
             return ids, doc_ids, texts
         offset += _PAGE
