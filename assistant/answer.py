@@ -33,7 +33,7 @@ from assistant.grounding import GroundingChecker, best_quote, meets_threshold
 from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
 from assistant.retrieval import rewrite_followup, search
 from assistant.services import Services, get_services, services_for
-from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
+from assistant.text import LIST_ITEM, LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck
 
 NOT_COVERED = "NOT_COVERED"
@@ -309,17 +309,17 @@ def render(
     for sentence in renumbered:
         marks = "".join(f"[{n}]" for n in sentence.citations)
         text = f"{sentence.text} {marks}".rstrip()
-        is_item = sentence.text.startswith("- ")
-        if lines and not is_item and lines[-1] and not lines[-1].startswith("- "):
+        is_item = sentence.text.startswith(LIST_ITEM)
+        if lines and not is_item and lines[-1] and not lines[-1].startswith(LIST_ITEM):
             lines[-1] = f"{lines[-1]} {text}"
         else:
-            if lines and is_item != lines[-1].startswith("- "):
+            if lines and is_item != lines[-1].startswith(LIST_ITEM):
                 lines.append("")
             lines.append(text)
     citations = []
     for original, n in numbering.items():
         chunk = chunks[original - 1]
-        claims = [strip_citations(s.text.removeprefix("- ")) for s in sentences if original in s.citations]
+        claims = [strip_citations(s.text.removeprefix(LIST_ITEM)) for s in sentences if original in s.citations]
         quotes: list[str] = []
         for claim in claims[:3]:
             quote = best_quote(claim, chunk.text, embeddings)

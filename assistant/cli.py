@@ -1,21 +1,21 @@
-"""The ``pva`` command: thin subcommands over the public functions of ``ingest`` and ``assistant``.
+"""The ``pva`` command: thin subcommands that parse options, call one library function and print its result.
 
-Every subcommand explains itself with ``--help``. Later subcommands (ask, draft, eval, serve, bench) follow
-the same rule: parse options, call one library function, print its result.
+Each subcommand imports the library it calls inside the function, deferred for start-up time (``pva --help``
+loads neither LangChain nor Chroma).
 """
 
 from __future__ import annotations
 
-import sys
+import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.config import get_settings
+from ingest.command import console, err_console, ingest_command, progress_bar, run
 
 app = typer.Typer(
     name="pva",
@@ -25,102 +25,17 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-console = Console()
-err_console = Console(stderr=True)
 
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
-
-
-@app.command("ingest")
-def ingest_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or folders to ingest (.md .txt .pdf .docx .html). Default: the bundled corpus/."),
-    ] = None,
-    list_docs: Annotated[bool, typer.Option("--list", help="List ingested documents and exit.")] = False,
-    remove: Annotated[str | None, typer.Option("--remove", metavar="DOC_ID", help="Remove one document.")] = None,
-) -> None:
-    """Load, chunk, embed and store documents in the index; unchanged files are skipped.
-
-    Re-running is always safe: unchanged chunks are not re-embedded, a changed file replaces exactly its
-    old chunks, and an interrupted run is completed. Files that cannot be read are reported and skipped;
-    the exit status is 1 if any failed.
-    """
-    from assistant.index.documents import list_documents, remove_document
-    from ingest import ingest_paths
-
-    settings = get_settings()
-    if list_docs:
-        _print_documents(list_documents(settings))
-        return
-    if remove:
-        removed = remove_document(remove, settings)
-        if not removed:
-            err_console.print(f"[red]No document '{remove}' in the index.[/] See `pva ingest --list` for the ids.")
-            raise typer.Exit(1)
-        console.print(f"Removed '{remove}' ({removed} chunks).")
-        return
-    missing = [p for p in paths or [] if not p.exists()]
-    if missing:
-        err_console.print(f"[red]Not found:[/] {', '.join(map(str, missing))}. Check the path and try again.")
-        raise typer.Exit(2)
-    with _progress() as progress:
-        task = progress.add_task("Embedding", total=None)
-
-        def on_progress(description: str, done: int, total: int) -> None:
-            progress.update(task, description=description[:40], completed=done, total=total)
-
-        def on_file(result) -> None:
-            if result.error:
-                err_console.print(f"[red]skipped[/] {result.path}: {result.error}")
-
-        report = ingest_paths(paths or None, settings, on_progress=on_progress, on_file=on_file)
-    table = Table(title="Ingest")
-    for column in ("file", "doc id", "chunks", "added", "updated", "removed", "unchanged", "result"):
-        table.add_column(
-            column,
-            justify="right" if column in ("chunks", "added", "updated", "removed", "unchanged") else "left",
-        )
-    for f in report.files:
-        table.add_row(
-            Path(f.path).name,
-            f.doc_id or "",
-            *(str(getattr(f, k)) for k in ("chunks", "added", "updated", "removed", "unchanged")),
-            "[green]ok[/]" if f.ok else f"[red]failed[/]: {f.error}",
-        )
-    console.print(table)
-    console.print(report.summary())
-    if report.failed:
-        raise typer.Exit(1)
-
-
-def _print_documents(docs) -> None:
-    table = Table(title="Documents in the index")
-    for column in ("doc id", "title", "chunks", "ingested (UTC)", "source"):
-        table.add_column(column)
-    for d in docs:
-        table.add_row(d.doc_id, d.title, str(d.chunks), d.ingested_at, d.source)
-    console.print(table)
-    if not docs:
-        console.print("The index is empty: run `pva ingest` to build it from the bundled corpus.")
+app.command("ingest")(ingest_command)
 
 
 @app.command("status")
 def status_command() -> None:
     """Show where the index lives, what is in it, and which models are configured."""
+    from assistant.services import get_services
     from assistant.status import collect_status
 
-    status = collect_status(get_settings())
+    status = collect_status(get_services(get_settings()))
     table = Table(title="Public Value Assistant", show_header=False)
     for key, value in status.items():
         table.add_row(key, str(value))
@@ -151,8 +66,6 @@ def ask_command(
     Every sentence of the answer is checked against the passage it cites; a question the texts do not
     cover gets a plain refusal. --json and --jsonl print the public answer format documented in docs/answers.md.
     """
-    import json
-
     from assistant.answer import InvalidQuestionError, ask
     from assistant.models.chat import ChatModelError
 
@@ -176,8 +89,6 @@ def ask_command(
 
 
 def _ask_jsonl(path: Path, options: dict) -> None:
-    import json
-
     from assistant.answer import InvalidQuestionError, ask
 
     if not path.exists():
@@ -270,21 +181,11 @@ def eval_command(
     import os
 
     from evals.dataset import resolve_dataset
-    from evals.suite import SuiteOptions, run_suite, summary_rows
+    from evals.suite import SuiteOptions, run_suite
 
     settings = get_settings()
     if from_feedback:
-        from evals.dataset import DATASETS_DIR
-        from evals.feedback import import_feedback
-
-        try:
-            done = import_feedback(settings, out or DATASETS_DIR)
-        except FileNotFoundError as exc:
-            err_console.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
-        where = f"wrote {done.added} review case(s) to {done.path}" if done.path else "nothing new to write"
-        seen = f"{done.down_votes} thumbs-down, {done.existing} already imported, {done.skipped} without a question"
-        console.print(f"{seen}: {where}.")
+        _import_feedback(settings, out)
         return
     options = SuiteOptions(
         backend=backend,
@@ -302,7 +203,7 @@ def eval_command(
         options.datasets = [resolve_dataset(d) for d in dataset]
     if thresholds:
         options.thresholds = thresholds
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Evaluating", total=None)
 
         def on_case(case) -> None:
@@ -316,6 +217,31 @@ def eval_command(
         except (OSError, ValueError, RuntimeError) as exc:
             err_console.print(f"[red]Cannot run the eval:[/] {exc}")
             raise typer.Exit(2) from exc
+    _print_eval(outcome)
+    if not outcome.passed:
+        for reason in outcome.result.gate.get("reasons", []):
+            err_console.print(f"[red]✗[/] {reason}")
+        raise typer.Exit(1)
+    console.print("[green]Gate passed.[/]")
+
+
+def _import_feedback(settings, out: Path | None) -> None:
+    from evals.dataset import DATASETS_DIR
+    from evals.feedback import import_feedback
+
+    try:
+        done = import_feedback(settings, out or DATASETS_DIR)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    where = f"wrote {done.added} review case(s) to {done.path}" if done.path else "nothing new to write"
+    seen = f"{done.down_votes} thumbs-down, {done.existing} already imported, {done.skipped} without a question"
+    console.print(f"{seen}: {where}.")
+
+
+def _print_eval(outcome) -> None:
+    from evals.suite import summary_rows
+
     result = outcome.result
     meta = result.meta
     table = Table(title=f"pva eval — {meta['backend']} · {meta['cases']} cases · {meta['duration_s']} s")
@@ -332,11 +258,6 @@ def eval_command(
     console.print(f"Results: {outcome.json_path}\nReport:  {outcome.html_path}")
     if outcome.baseline_written:
         console.print(f"Baseline written: {outcome.baseline_written}")
-    if not outcome.passed:
-        for reason in result.gate.get("reasons", []):
-            err_console.print(f"[red]✗[/] {reason}")
-        raise typer.Exit(1)
-    console.print("[green]Gate passed.[/]")
 
 
 @app.command("draft")
@@ -367,8 +288,6 @@ def draft_command(
     name in the draft must come from the input: anything else is flagged and, unless --no-strict, removed.
     Exit status 2 on invalid input, with what to fix.
     """
-    import json
-
     from rich.markdown import Markdown
 
     from assistant.drafting import EXPORT_SUFFIXES, DraftError, draft, load_request, save, to_markdown
@@ -435,9 +354,8 @@ def bench_command(
     use random unit vectors in place of embeddings, written and queried through the production store and BM25
     code. Speed targets live here, never in timed tests.
     """
-    import json
-
-    from evals.bench import BenchOptions, rounded, run_benchmarks, summary_rows
+    from evals.bench import BenchOptions, run_benchmarks
+    from evals.bench_report import rounded, summary_rows
 
     try:
         size_list = tuple(sorted({int(s) for s in sizes.replace(" ", "").split(",") if s}))
@@ -484,32 +402,9 @@ def bench_command(
         console.print(f"Wrote {out}.")
 
 
-def _setup_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean the set-up is wrong (a model folder, a backend, the Chroma server), not a bug."""
-    from assistant.index.store import StoreUnavailableError
-    from assistant.models.embeddings import ModelNotFoundError
-
-    return ModelNotFoundError, StoreUnavailableError
-
-
-def _run(entry) -> None:
-    """Run a command; a set-up error is one line on stderr saying what to change, and exit status 2."""
-    try:
-        entry()
-    except _setup_errors() as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise SystemExit(2) from None
-
-
-def ingest_main() -> None:
-    """Entry point of ``python -m ingest``: the ``pva ingest`` command alone."""
-    command = typer.main.get_command(app)
-    _run(lambda: command.main(args=["ingest", *sys.argv[1:]], prog_name="pva"))
-
-
 def main() -> None:
     """Entry point of the ``pva`` script."""
-    _run(app)
+    run(app)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.models.embeddings import VectorCache
-from assistant.text import LIST_MARKER, content_words, split_sentences, strip_list_marker
+from assistant.text import LIST_ITEM, LIST_MARKER, content_words, split_sentences, strip_list_marker
 from assistant.types import RetrievedChunk
 
 MAX_SENTENCES = 4
@@ -190,18 +190,18 @@ def _render(chosen: list[Unit]) -> str:
     for unit in chosen:
         text = unit.text.rstrip()
         if unit.is_item:
-            lines.append(f"- {text} [{unit.source}]")
+            lines.append(f"{LIST_ITEM}{text} [{unit.source}]")
         else:
-            if lines and lines[-1].startswith("- "):
+            if lines and lines[-1].startswith(LIST_ITEM):
                 lines.append("")
             lines.append(f"{text} [{unit.source}]")
     # Prose sentences run together as a paragraph; list items stay one per line.
     out: list[str] = []
     for line in lines:
-        if out and line and not line.startswith("- ") and out[-1] and not out[-1].startswith("- "):
+        if out and line and not line.startswith(LIST_ITEM) and out[-1] and not out[-1].startswith(LIST_ITEM):
             out[-1] = f"{out[-1]} {line}"
         else:
-            if out and line.startswith("- ") and out[-1] and not out[-1].startswith("- "):
+            if out and line.startswith(LIST_ITEM) and out[-1] and not out[-1].startswith(LIST_ITEM):
                 out.append("")
             out.append(line)
     return "\n".join(out).strip()

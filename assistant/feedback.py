@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 
 try:  # POSIX only; on other systems the in-process lock alone serialises writers.
     import fcntl
@@ -39,9 +39,9 @@ _LOCK = threading.Lock()
 _TAIL_BLOCK = 64 * 1024
 
 
-def feedback_path(settings: Settings | None = None) -> Path:
+def feedback_path(settings: Settings) -> Path:
     """Where the feedback log lives: ``<data dir>/feedback.jsonl``."""
-    return (settings or get_settings()).data_dir / "feedback.jsonl"
+    return settings.data_dir / "feedback.jsonl"
 
 
 @contextmanager
@@ -76,10 +76,9 @@ def record_feedback(
     history: Sequence[dict] | None = None,
     comment: str = "",
     user: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> dict:
     """Append one feedback record (one fsync'd JSON line) and return it."""
-    settings = settings or get_settings()
     record: dict[str, Any] = {
         "ts": datetime.now(UTC).isoformat(timespec="seconds"),
         "rating": normalise_rating(rating),
@@ -143,7 +142,7 @@ def _parse(raw: bytes) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def read_feedback(settings: Settings | None = None) -> list[dict]:
+def read_feedback(settings: Settings) -> list[dict]:
     """Every complete record, oldest first; a torn or corrupt line (a crash mid-write) is skipped."""
     path = feedback_path(settings)
     if not path.exists():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from assistant.config import Settings
+from typing import TYPE_CHECKING
+
 from assistant.index.documents import interrupted_ingest, list_documents
 
+if TYPE_CHECKING:
+    from assistant.services import Services
 
-def collect_status(settings: Settings) -> dict[str, str | int]:
+
+def collect_status(services: Services) -> dict[str, str | int]:
     """A flat, printable summary of the configuration and the index."""
-    docs = list_documents(settings)
+    settings = services.settings
+    docs = list_documents(services.store)
     journal = interrupted_ingest(settings)
     return {
         "data dir": str(settings.data_dir.resolve()),

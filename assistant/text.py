@@ -16,6 +16,7 @@ import Stemmer
 __all__ = [
     "CITATION",
     "HEADING_MARKER",
+    "LIST_ITEM",
     "LIST_MARKER",
     "Token",
     "Unit",
@@ -42,6 +43,9 @@ CITATION = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 
 LIST_MARKER = re.compile(r"^\s*(?:[-*+•‣▪]|\d{1,3}[.)])\s+")
 """A Markdown list-item marker at the start of a line: ``-``, ``*``, ``+``, a bullet, or ``1.`` / ``1)``."""
+
+LIST_ITEM = "- "
+"""How answers and drafts write a list item: the start of its line (or of its sentence in an ``Answer``)."""
 
 HEADING_MARKER = re.compile(r"^\s{0,3}#{1,6}\s")
 """The ``#`` marks (and the space after them) that open a Markdown heading line."""

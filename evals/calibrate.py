@@ -28,9 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from assistant import grounding
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings
+from assistant.services import get_services
 
 DEFAULT_PAIRS = Path(__file__).parent / "datasets" / "grounding_pairs.jsonl"
 GROUNDING_MODULE = Path(__file__).resolve().parent.parent / "assistant" / "grounding.py"
@@ -119,7 +122,7 @@ def calibrate(pairs_path: Path | str = DEFAULT_PAIRS, embeddings: Any = None) ->
     misclassified pairs per half, and the figures of the constants currently in ``assistant.grounding``.
     """
     pairs = load_pairs(pairs_path)
-    checker = grounding.EmbeddingChecker(embeddings or get_embeddings(Settings()))
+    checker = grounding.EmbeddingChecker(embeddings or get_services(Settings()).embeddings)
     checker.warm([p["sentence"] for p in pairs], sorted({p["passage"] for p in pairs}))  # one batched encode
     features = {p["id"]: checker.features(p["sentence"], [p["passage"]]) for p in pairs}
     calibration, held_out = split_pairs(pairs)
@@ -181,9 +184,6 @@ def write_constants(result: dict[str, Any], module: Path = GROUNDING_MODULE) -> 
 
 
 def _print_report(result: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console() if sys.stdout.isatty() else Console(width=130)
     table = Table(title=f"Embedding grounding checker — weight {result['weight']}, threshold {result['threshold']}")
     for column in ("pairs", "n", "balanced acc.", "precision", "recall", "specificity"):

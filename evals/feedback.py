@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
+from assistant.feedback import feedback_path, read_feedback
 from evals.dataset import DATASETS_DIR, QuestionCase
 
 REVIEW_NOTE = "set kind, gold and key_facts, then move the case to questions.jsonl"
@@ -74,8 +75,6 @@ def import_feedback(settings: Settings, out_dir: Path = DATASETS_DIR, today: dt.
     last line). Cases already present in any ``from-feedback-*.jsonl`` of ``out_dir`` are not written again;
     nothing is written when there is nothing new.
     """
-    from assistant.feedback import feedback_path, read_feedback
-
     source = feedback_path(settings)
     if not source.exists():
         raise FileNotFoundError(f"no feedback yet: {source} does not exist (the app writes it on a thumbs up/down)")

@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from evals import metrics as m
-from evals.runner import DEFAULT_RULES, EvalResult
+from evals.results import EvalResult
+from evals.runner import DEFAULT_RULES
 
 THRESHOLDS = Path(__file__).parent / "thresholds.yaml"
 BASELINE_FIELDS = ("kind", "passed", "refused", "coverage", "groundedness", "reasons")

@@ -5,7 +5,7 @@ chain agrees with itself. So every answer sentence is judged by up to three sign
 with their agreement:
 
 ``verifier``
-    The app's configured checker (:func:`assistant.grounding.get_checker`), at its calibrated threshold.
+    The app's configured checker (``Services.checker``), at its calibrated threshold.
 ``strict``
     Strict content-word entailment, independent of any model: every content word of the sentence (stemmed,
     stopwords dropped, numbers kept) must occur in the cited passages. It has no notion of paraphrase, so it
@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.config import Settings
-from assistant.grounding import get_checker, is_supported
+from assistant.grounding import CrossEncoderChecker, is_supported
+from assistant.models.chat import get_chat_model
+from assistant.services import get_services
 from assistant.text import content_words, strip_citations, strip_list_marker
 
 
@@ -59,7 +61,7 @@ class VerifierJudge:
     """The app's own grounding checker at its threshold (what the answer chain uses)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.checker = get_checker(settings)
+        self.checker = get_services(settings).checker
         self.name = f"{self.checker.name} checker, threshold {self.checker.threshold:g}"
 
     def __call__(self, sentence: str, passages: Sequence[str]) -> bool:
@@ -82,8 +84,6 @@ class NliJudge:
     """A local cross-encoder NLI model (a folder on disk; nothing is downloaded) at probability 0.5."""
 
     def __init__(self, path: Path) -> None:
-        from assistant.grounding import CrossEncoderChecker
-
         if not path.is_dir():
             raise ValueError(f"no cross-encoder folder at '{path}'")
         self.checker = CrossEncoderChecker(path)
@@ -116,8 +116,6 @@ class LlmJudge:
     """
 
     def __init__(self, settings: Settings, backend: str) -> None:
-        from assistant.models.chat import get_chat_model
-
         model = get_chat_model(settings, backend)
         if model is None:
             raise ValueError(f"backend '{backend}' has no language model to judge with")

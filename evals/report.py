@@ -12,11 +12,12 @@ and missing, where the gold evidence ranked, and why the case failed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from evals.runner import CaseResult, DraftResult, EvalResult
+from evals.results import CaseResult, DraftResult, EvalResult
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
@@ -312,8 +313,6 @@ def _draft_detail(d: DraftResult) -> str:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 

@@ -20,126 +20,27 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from assistant.answer import ask
 from assistant.config import Settings, get_settings
-from assistant.drafting import draft
-from assistant.index.store import get_store
 from assistant.models.chat import resolve_backend
 from assistant.retrieval import MODES, rewrite_followup, search
-from assistant.text import passage_text, plain_lines
+from assistant.text import passage_text
 from assistant.types import Answer, RetrievedChunk
 from evals import metrics as m
+from evals.calibrate import load_pairs, split_pairs
+from evals.calibrate import metrics as binary_scores
 from evals.dataset import DraftCase, Gold, QuestionCase, load_drafts, load_questions, stratified_subset
+from evals.drafts import evaluate_drafts
 from evals.judges import StrictJudge, SupportJudge, VerifierJudge, build_judge, claim_text
+from evals.results import CaseResult, EvalResult, RetrievalResult, SentenceResult
+from ingest import ingest_paths
 
 CaseRules = dict[str, Any]
 DEFAULT_RULES: CaseRules = {"min_coverage": 1.0, "require_grounded": True}
 """What one case needs to pass unless the thresholds file says otherwise: every key fact, every sentence grounded."""
-
-
-# ----------------------------------------------------------------------------------------------- results
-
-
-class SentenceResult(BaseModel):
-    """One sentence of an answer with its citations and each judge's verdict."""
-
-    text: str
-    citations: list[int] = Field(default_factory=list)
-    verifier: bool
-    strict: bool
-    judge: bool | None = None
-    score: float = 0.0
-    citation_recall: int = 0
-    citations_precise: int = 0
-
-
-class RetrievalResult(BaseModel):
-    """Where the gold evidence ranked among the retrieved chunks of one mode."""
-
-    hit: float
-    recall: float
-    rr: float
-    gold_ranks: list[int] = Field(default_factory=list)
-    """1-based ranks of the retrieved chunks that matched any gold item."""
-    retrieved: list[str] = Field(default_factory=list)
-    """``doc_id › section`` of each retrieved chunk, in rank order (for the drill-down)."""
-
-
-class CaseResult(BaseModel):
-    """Everything the report shows about one question case."""
-
-    id: str
-    kind: str
-    expect: str
-    question: str
-    history: list[dict[str, Any]] = Field(default_factory=list)
-    standalone_question: str | None = None
-    answer: str = ""
-    refused: bool = False
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    sentences: list[SentenceResult] = Field(default_factory=list)
-    removed: list[str] = Field(default_factory=list)
-    """Sentences the model wrote that the answer chain removed as unsupported (strict mode)."""
-    key_facts: list[list[str]] = Field(default_factory=list)
-    facts_found: list[bool] = Field(default_factory=list)
-    coverage: float | None = None
-    groundedness: float | None = None
-    fully_grounded: bool | None = None
-    forbidden_found: list[str] = Field(default_factory=list)
-    retrieval: dict[str, RetrievalResult] = Field(default_factory=dict)
-    latency_ms: float | None = None
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-    passed: bool = False
-    reasons: list[str] = Field(default_factory=list)
-    error: str | None = None
-
-
-class DraftResult(BaseModel):
-    """One drafting case: the draft's figures and whether it passed."""
-
-    id: str
-    request: dict[str, Any]
-    text: str = ""
-    outcomes_expected: list[str] = Field(default_factory=list)
-    outcomes_covered: list[str] = Field(default_factory=list)
-    outcome_coverage: float | None = None
-    figures: list[str] = Field(default_factory=list)
-    invented_figures: list[str] = Field(default_factory=list)
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    citations_valid: int = 0
-    word_count: int = 0
-    word_limit: int | None = None
-    within_limit: bool | None = None
-    flags: list[str] = Field(default_factory=list)
-    latency_ms: float | None = None
-    passed: bool = False
-    reasons: list[str] = Field(default_factory=list)
-    error: str | None = None
-
-
-class EvalResult(BaseModel):
-    """A whole run: what was run, headline metrics, per-kind metrics, checker quality, drafts and cases.
-
-    ``gate`` is filled by :func:`evals.gate.apply_gate` (thresholds and baseline comparison).
-    """
-
-    meta: dict[str, Any]
-    summary: dict[str, Any]
-    by_kind: dict[str, dict[str, Any]]
-    checker: dict[str, Any]
-    drafts: dict[str, Any]
-    cases: list[CaseResult]
-    draft_cases: list[DraftResult] = Field(default_factory=list)
-    gate: dict[str, Any] = Field(default_factory=dict)
-
-    def flat_metrics(self) -> dict[str, float | None]:
-        """All numeric metrics as dotted names (``answers.groundedness``), as thresholds name them."""
-        return m.flatten({**self.summary, "checker": self.checker.get("metrics", {}), "drafts": self.drafts})
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -158,8 +59,6 @@ def eval_settings(settings: Settings, name: str = "index") -> Settings:
 
 def ensure_corpus_index(settings: Settings) -> None:
     """Bring the index at ``settings`` up to date with the bundled corpus (idempotent; cheap when current)."""
-    from ingest import ingest_paths
-
     report = ingest_paths(None, settings)
     if report.failed:
         names = ", ".join(f"{f.path}: {f.error}" for f in report.failed)
@@ -235,8 +134,6 @@ def evaluate_case(
     modes: Sequence[str] = MODES,
 ) -> CaseResult:
     """Ask one case through :func:`assistant.answer.ask`, run the retrieval modes and score the result."""
-    from assistant.answer import ask
-
     rules = {**DEFAULT_RULES, **(rules or {})}
     result = CaseResult(
         id=case.id,
@@ -282,22 +179,7 @@ def evaluate_case(
     result.forbidden_found = m.contains_any(answer.answer, case.forbidden)
 
     if not answer.refused:
-        for sentence in answer.sentences:
-            passages = _passages_for(answer, sentence.citations)
-            # ALCE recall is exactly "cites something, and the verifier accepts the cited passages together".
-            alce = m.alce_sentence(sentence.text, passages, verifier)
-            result.sentences.append(
-                SentenceResult(
-                    text=sentence.text,
-                    citations=list(sentence.citations),
-                    verifier=bool(alce.recall),
-                    strict=bool(passages) and strict(sentence.text, passages),
-                    judge=None if judge is None else bool(passages) and judge(sentence.text, passages),
-                    score=sentence.score,
-                    citation_recall=alce.recall,
-                    citations_precise=alce.precise,
-                )
-            )
+        result.sentences = _judge_sentences(answer, verifier, strict, judge)
         if result.sentences:
             result.groundedness = sum(s.verifier for s in result.sentences) / len(result.sentences)
             result.fully_grounded = all(s.verifier for s in result.sentences)
@@ -311,6 +193,30 @@ def evaluate_case(
     result.reasons = case_failures(case, result, rules)
     result.passed = not result.reasons
     return result
+
+
+def _judge_sentences(
+    answer: Answer, verifier: SupportJudge, strict: SupportJudge, judge: SupportJudge | None
+) -> list[SentenceResult]:
+    """Every sentence of the answer with each judge's verdict on the passages it cites."""
+    results = []
+    for sentence in answer.sentences:
+        passages = _passages_for(answer, sentence.citations)
+        # ALCE recall is exactly "cites something, and the verifier accepts the cited passages together".
+        alce = m.alce_sentence(sentence.text, passages, verifier)
+        results.append(
+            SentenceResult(
+                text=sentence.text,
+                citations=list(sentence.citations),
+                verifier=bool(alce.recall),
+                strict=bool(passages) and strict(sentence.text, passages),
+                judge=None if judge is None else bool(passages) and judge(sentence.text, passages),
+                score=sentence.score,
+                citation_recall=alce.recall,
+                citations_precise=alce.precise,
+            )
+        )
+    return results
 
 
 def case_failures(case: QuestionCase, result: CaseResult, rules: CaseRules) -> list[str]:
@@ -442,9 +348,6 @@ def checker_quality(
     """
     if pairs_path is None:
         return {"status": "skipped: no labelled pairs given", "metrics": {}}
-    from evals.calibrate import load_pairs, split_pairs
-    from evals.calibrate import metrics as binary_scores
-
     try:
         pairs = load_pairs(pairs_path)
     except (OSError, ValueError) as exc:
@@ -472,123 +375,6 @@ def checker_quality(
         if v != p["supported"]
     ]
     return {"status": "ok", "pairs": len(pairs), "path": str(pairs_path), "metrics": out, "verifier_errors": errors}
-
-
-# ------------------------------------------------------------------------------------------------- drafts
-
-
-def quote_is_valid(quote: str, document: str) -> bool:
-    """Whether every piece of a citation quote (pieces joined by " … ") occurs verbatim in the cited document."""
-    pieces = [p for p in (quote or "").split("…") if p.strip(" .")]
-    plain = plain_lines(document or "")
-    return bool(pieces) and all(m.contains(plain, piece.strip(" .")) for piece in pieces)
-
-
-def _request_numbers(request: dict[str, Any]) -> set[str]:
-    """Every number written anywhere in the request: these are the bidder's own figures."""
-    numbers: set[str] = set()
-    stack: list[Any] = [request]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list | tuple):
-            stack.extend(value)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            numbers |= m.numbers_in(str(value))
-    return numbers
-
-
-def score_draft(case: DraftCase, made: Any, documents: Callable[[str], str]) -> DraftResult:
-    """Score one :class:`assistant.drafting.Draft` against its case.
-
-    - outcome coverage: the case's outcomes that got a section (a response) or a part (a statement) of their own;
-    - invented figures: numbers in the draft body found neither in the request, the case's allowed figures
-      nor the documents the draft cites;
-    - citation validity: citations whose quote occurs verbatim in the cited document;
-    - word limit: the draft's own word count against its limit;
-    - expected flags (e.g. ``no_commitment``) must be raised.
-    """
-    result = DraftResult(id=case.id, request=case.request, outcomes_expected=list(case.outcomes))
-    result.text = made.text()
-    sectioned = {s.outcome_id for s in made.sections if s.outcome_id and (s.items or s.parts)}
-    sectioned |= {p.outcome_id for s in made.sections for p in s.parts if p.outcome_id and p.items}
-    result.outcomes_covered = [o for o in case.outcomes if o in sectioned]
-    result.outcome_coverage = len(result.outcomes_covered) / len(case.outcomes) if case.outcomes else None
-    result.citations = [c.model_dump(mode="json") for c in made.citations]
-    cited_docs = {c.doc_id for c in made.citations}
-    result.citations_valid = sum(quote_is_valid(c.quote, documents(c.doc_id)) for c in made.citations)
-    allowed = _request_numbers(case.request) | set(case.figures)
-    for doc_id in cited_docs:
-        allowed |= m.numbers_in(documents(doc_id))
-    result.figures = sorted(m.numbers_in(result.text))
-    result.invented_figures = sorted(set(result.figures) - allowed)
-    result.word_count, result.word_limit = made.word_count, made.word_limit
-    result.within_limit = made.word_count <= made.word_limit
-    result.flags = [f"{f.kind}: {f.text} ({f.where})" for f in made.flags]
-    raised = {f.kind for f in made.flags}
-    reasons = []
-    if result.outcome_coverage is not None and result.outcome_coverage < 1.0:
-        missing = [o for o in case.outcomes if o not in result.outcomes_covered]
-        reasons.append(f"outcomes without a section: {', '.join(missing)}")
-    if result.invented_figures:
-        reasons.append(f"figures in neither the request nor the cited sources: {', '.join(result.invented_figures)}")
-    if result.citations_valid < len(result.citations):
-        reasons.append(
-            f"{len(result.citations) - result.citations_valid} citation quote(s) not found in the cited document"
-        )
-    if not result.within_limit:
-        reasons.append(f"{result.word_count} words, over the limit of {result.word_limit}")
-    missing_flags = [f for f in case.flags if f not in raised]
-    if missing_flags:
-        reasons.append(f"expected flag(s) not raised: {', '.join(missing_flags)}")
-    result.reasons = reasons
-    result.passed = not reasons
-    return result
-
-
-def evaluate_drafts(
-    cases: Sequence[DraftCase], settings: Settings, backend: str, llm: Any = None
-) -> tuple[dict[str, Any], list[DraftResult]]:
-    """Draft every case with :func:`assistant.drafting.draft` and score it."""
-    if not cases:
-        return {"status": "skipped: no drafting cases"}, []
-    store = get_store(settings)
-
-    @lru_cache(maxsize=64)
-    def documents(doc_id: str) -> str:
-        got = store.get(where={"doc_id": doc_id}, include=["documents"])
-        return "\n\n".join(got.documents or [])
-
-    results: list[DraftResult] = []
-    for case in cases:
-        started = time.perf_counter()
-        try:
-            made = draft(case.request, settings=settings, backend=backend, llm=llm)
-        except Exception as exc:  # a bad request or a drafting failure is a failed case, not a crashed run
-            error = f"{exc.__class__.__name__}: {exc}"
-            results.append(DraftResult(id=case.id, request=case.request, error=error, reasons=[f"error: {error}"]))
-            continue
-        result = score_draft(case, made, documents)
-        result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        results.append(result)
-    ok = [r for r in results if not r.error]
-    all_citations = sum(len(r.citations) for r in ok)
-    figures = sum(len(r.figures) for r in ok)
-    invented = sum(len(r.invented_figures) for r in ok)
-    summary = {
-        "status": "ok",
-        "n": float(len(results)),
-        "pass_rate": m.share(r.passed for r in results),
-        "outcome_coverage": m.mean(r.outcome_coverage for r in ok),
-        "invented_figure_rate": invented / figures if figures else 0.0,
-        "drafts_with_invented_figure": m.share(bool(r.invented_figures) for r in ok),
-        "citation_validity": sum(r.citations_valid for r in ok) / all_citations if all_citations else None,
-        "within_word_limit": m.share(r.within_limit for r in ok),
-        "errors": float(len(results) - len(ok)),
-        "p50_ms": m.percentile([r.latency_ms for r in ok if r.latency_ms is not None], 50),
-    }
-    return summary, results
 
 
 # --------------------------------------------------------------------------------------------------- run

@@ -18,7 +18,8 @@ from evals.dataset import DRAFTS, QUESTIONS, DocumentSpec, load_documents
 from evals.documents import ingest_distractors, upload_documents
 from evals.gate import THRESHOLDS, apply_gate, load_baseline, load_thresholds, make_baseline
 from evals.report import METRICS, fmt, metric_unit, render_html
-from evals.runner import CaseResult, EvalResult, ensure_corpus_index, eval_settings, load_cases, run_eval
+from evals.results import CaseResult, EvalResult
+from evals.runner import ensure_corpus_index, eval_settings, load_cases, run_eval
 
 DEFAULT_PAIRS = Path(__file__).parent / "datasets" / "grounding_pairs.jsonl"
 

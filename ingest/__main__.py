@@ -1,6 +1,6 @@
 """``python -m ingest`` is ``pva ingest``."""
 
-from assistant.cli import ingest_main
+from ingest.command import main
 
 if __name__ == "__main__":
-    ingest_main()
+    main()

@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.config import Settings, get_settings
-from assistant.index.documents import interrupted_ingest, write_journal
+import corpus
+from assistant.config import Settings
+from assistant.index import documents
+from assistant.index.documents import DocumentInfo, interrupted_ingest, write_journal
 from assistant.index.outline import CHILDREN, LIST_END, LIST_START
-from assistant.index.store import Store, bump_generation, get_store
-from assistant.models.embeddings import SentenceTransformerEmbeddings, get_embeddings
+from assistant.index.store import Store, bump_generation
+from assistant.models.embeddings import SentenceTransformerEmbeddings
+from assistant.services import Services, services_for
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
 from ingest.splitter import Chunk, split_markdown
 
@@ -72,8 +75,6 @@ class IngestReport:
 
 
 def default_corpus_dir() -> Path:
-    import corpus
-
     return corpus.CORPUS_DIR
 
 
@@ -198,14 +199,15 @@ def ingest_paths(
     settings: Settings | None = None,
     on_progress: ProgressCallback | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    services: Services | None = None,
 ) -> IngestReport:
     """Ingest files and folders (default: the bundled ``corpus/``); bad files are reported and skipped.
 
     A document whose ingest was interrupted (the journal names its file) is finished first, whatever the paths:
     any ingest, like the app's start, leaves no half-written document behind.
     """
-    settings = settings or get_settings()
-    store, embeddings = get_store(settings), get_embeddings(settings)
+    services = services_for(settings, services)
+    settings, store, embeddings = services.settings, services.store, services.embeddings
     report = IngestReport()
     seen_ids: dict[str, str] = {}
     files = collect_files(paths or [default_corpus_dir()])
@@ -233,13 +235,25 @@ def ingest_paths(
     return report
 
 
-def ensure_index(settings: Settings | None = None, on_progress: ProgressCallback | None = None) -> IngestReport | None:
+def ensure_index(
+    settings: Settings | None = None, on_progress: ProgressCallback | None = None, services: Services | None = None
+) -> IngestReport | None:
     """Build the index from the bundled corpus when the store is empty or an ingest was interrupted.
 
     An interrupted document (an upload or a ``pva ingest`` of a user's file, killed mid-write) is ingested
     again first, from the file the journal names, so it ends with exactly its chunks, not half of them.
     """
-    settings = settings or get_settings()
-    if get_store(settings).count() and not interrupted_ingest(settings):
+    services = services_for(settings, services)
+    if services.store.count() and not interrupted_ingest(services.settings):
         return None
-    return ingest_paths(None, settings, on_progress)
+    return ingest_paths(None, services.settings, on_progress, services=services)
+
+
+def list_documents(settings: Settings | None = None, services: Services | None = None) -> list[DocumentInfo]:
+    """The ingested documents of the store of ``settings``, with their chunk counts and last write."""
+    return documents.list_documents(services_for(settings, services).store)
+
+
+def remove_document(doc_id: str, settings: Settings | None = None, services: Services | None = None) -> int:
+    """Delete every chunk of ``doc_id`` from the store of ``settings``; how many were removed (0: not there)."""
+    return documents.remove_document(doc_id, services_for(settings, services).store)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.text import LIST_MARKER
+from assistant.text import LIST_MARKER, passage_text
 
 SECTION_SEPARATOR = " › "
 # Room for the [CLS]/[SEP] tokens and the splitter's approximate accounting of joined separators.
@@ -50,7 +50,7 @@ class Chunk:
     @property
     def embed_text(self) -> str:
         """What is embedded and keyword-indexed: the heading path gives the body its context."""
-        return f"{self.section}\n\n{self.text}"
+        return passage_text(self.section, self.text)
 
     @property
     def hash(self) -> str:

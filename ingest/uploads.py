@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config import Settings, get_settings
+import ingest  # ingest.ingest_paths is looked up at each call (tests replace it)
+from assistant.config import Settings
+from ingest.loaders import slugify
 
 ALLOWED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".md", ".txt")
 """What the Sources tab accepts (the loaders also read ``.markdown``; uploads keep to the advertised list)."""
@@ -53,9 +55,9 @@ class UploadResult:
         return [self.name, self.message, self.doc_id or ""]
 
 
-def uploads_dir(settings: Settings | None = None) -> Path:
+def uploads_dir(settings: Settings) -> Path:
     """The folder uploaded documents are kept in (so a re-ingest or a maintainer can find them)."""
-    return (settings or get_settings()).data_dir / "uploads"
+    return settings.data_dir / "uploads"
 
 
 def safe_filename(name: str) -> str:
@@ -147,13 +149,10 @@ def _upload_name(item: object) -> tuple[str, str]:
 
 def ingest_uploads(
     files: Sequence[object],
-    settings: Settings | None = None,
+    settings: Settings,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[UploadResult]:
     """Check, store and ingest uploaded files; one result per file, in order. Never raises for a bad file."""
-    from ingest import ingest_paths
-
-    settings = settings or get_settings()
     results: list[UploadResult] = []
     accepted: list[tuple[UploadResult, Path]] = []
     for item in files or []:
@@ -175,7 +174,7 @@ def ingest_uploads(
     if not accepted:
         return results
     by_path = {str(stored): result for result, stored in accepted}
-    report = ingest_paths([stored for _, stored in accepted], settings, on_progress=on_progress)
+    report = ingest.ingest_paths([stored for _, stored in accepted], settings, on_progress=on_progress)
     for file_result in report.files:
         result = by_path.get(file_result.path)
         if result is None:  # pragma: no cover - ingest_paths reports each path it was given
@@ -198,14 +197,12 @@ def ingest_uploads(
     return results
 
 
-def remove_upload(doc_id: str, source: str | None = None, settings: Settings | None = None) -> int:
+def remove_upload(doc_id: str, source: str | None, settings: Settings) -> int:
     """Delete the stored copies of an uploaded document (after it is removed from the index); return how many.
 
     A stored file belongs to the document when it is the document's ``source`` or its name gives the same id,
     so removing a document does not leave a copy that a later re-ingest of the uploads folder would revive.
     """
-    from ingest.loaders import slugify
-
     folder = uploads_dir(settings)
     if not folder.is_dir():
         return 0

@@ -28,7 +28,8 @@ from assistant.catalogue import load_catalogue
 from assistant.config import Settings
 from assistant.drafting import DraftInputError, draft
 from assistant.feedback import feedback_path, record_feedback
-from assistant.index.store import get_store, read_generation
+from assistant.index.store import read_generation
+from assistant.services import get_services
 from assistant.types import message_text
 from assistant.web import draft_form, sources
 from assistant.web.chat import give_feedback, respond
@@ -51,7 +52,7 @@ PLEDGE = (
 
 def index_state(settings: Settings) -> dict:
     """Everything a bad input must leave alone: the chunks (ids and metadata), the change marker, the feedback."""
-    got = get_store(settings).get(include=["metadatas"])
+    got = get_services(settings).store.get(include=["metadatas"])
     feedback = feedback_path(settings)
     return {
         "chunks": dict(sorted(zip(got.ids, got.metadatas, strict=True))),
@@ -242,7 +243,7 @@ def test_html_in_a_document_is_never_live(settings: Settings, tmp_path: Path) ->
     )
     rows, summary = sources.upload_documents([str(page), str(note)], settings=settings)
     assert [row[1].split(" ")[0] for row in rows] == ["ingested", "ingested"], rows
-    chunks = get_store(settings).get(include=["documents"]).documents
+    chunks = get_services(settings).store.get(include=["documents"]).documents
     page_text = " ".join(t for t in chunks if "rota" in t)
     assert "alert" not in page_text and "<script" not in page_text, "an HTML page's scripts are dropped at ingest"
 

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.config import Settings
-from assistant.index.store import get_store
-from evals import bench
+from assistant.services import get_services
+from evals import bench, bench_data, bench_report, processes
 
-QUERIES = bench.bench_questions(6)
+QUERIES = bench_data.bench_questions(6)
 QUESTIONS_FILE = Path(__file__).parents[1] / "evals" / "datasets" / "questions.jsonl"
 
 
@@ -28,38 +28,38 @@ def _sane(stats: dict) -> None:
 
 
 def test_percentiles() -> None:
-    stats = bench.percentiles([float(n) for n in range(1, 101)])
+    stats = processes.percentiles([float(n) for n in range(1, 101)])
     assert stats["p50"] == pytest.approx(50.5)
     assert stats["p95"] == pytest.approx(95.05)
     assert stats["n"] == 100
     with pytest.raises(ValueError):
-        bench.percentiles([])
+        processes.percentiles([])
 
 
 def test_questions_come_from_the_eval_dataset() -> None:
     rows = [json.loads(line) for line in QUESTIONS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
     facts = [row["question"] for row in rows if row["kind"] == "fact"]
     assert len(facts) > 10
-    assert bench.bench_questions(10, kinds=("fact",)) == facts[:10]
-    assert bench.bench_questions() == [row["question"] for row in rows]
+    assert bench_data.bench_questions(10, kinds=("fact",)) == facts[:10]
+    assert bench_data.bench_questions() == [row["question"] for row in rows]
 
 
 def test_synthetic_chunks_look_like_ingested_ones() -> None:
-    chunks = bench.SyntheticChunks(seed=3)
+    chunks = bench_data.SyntheticChunks(seed=3)
     ids, vectors, texts, metadatas = chunks.next_batch(250)
     more_ids, *_ = chunks.next_batch(10)
     assert len(set(ids + more_ids)) == 260
-    assert vectors.shape == (250, bench.EMBEDDING_DIM)
+    assert vectors.shape == (250, bench_data.EMBEDDING_DIM)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert all(len(t.split()) > 20 for t in texts)
     contract = {"doc_id", "title", "source", "section", "position", "start", "end", "hash"}
     assert all(contract <= set(m) for m in metadatas)
     assert len({m["doc_id"] for m in metadatas}) == 3  # 100 chunks a document
-    assert bench.SyntheticChunks(seed=3).next_batch(5)[0] == ids[:5]  # deterministic
+    assert bench_data.SyntheticChunks(seed=3).next_batch(5)[0] == ids[:5]  # deterministic
 
 
 def test_bench_scale_on_a_tiny_store(corpus_settings: Settings, tmp_path: Path) -> None:
-    corpus_chunks = get_store(corpus_settings).count()
+    corpus_chunks = get_services(corpus_settings).store.count()
     rows = bench.bench_scale(corpus_settings, tmp_path, [200], queries=QUERIES)
     assert [row["size"] for row in rows] == [corpus_chunks, 200]
     for row in rows:
@@ -78,7 +78,7 @@ def test_bench_scale_on_a_tiny_store(corpus_settings: Settings, tmp_path: Path) 
 
 
 def test_bench_answers_extractive(corpus_settings: Settings) -> None:
-    figures = bench.bench_answers(corpus_settings, "extractive", bench.bench_questions(4, kinds=("fact",)))
+    figures = bench.bench_answers(corpus_settings, "extractive", bench_data.bench_questions(4, kinds=("fact",)))
     assert figures["questions"] == 4 and figures["warmup_seconds"] > 0
     _sane(figures["total_ms"])
     _sane(figures["first_token_ms"])
@@ -110,16 +110,16 @@ def test_targets_and_summary_rows() -> None:
         "answers": {"extractive": {"total_ms": stats, "warmup_seconds": 1.0}, "local": {"skipped": "no model"}},
         "cold_start": {"extractive_indexed": {"skipped": "no app"}},
     }
-    targets = {t["target"]: t for t in bench.check_targets(figures)}
+    targets = {t["target"]: t for t in bench_report.check_targets(figures)}
     assert targets["ingest chunks/s (corpus)"]["met"] is True
     assert targets["hybrid retrieval p50 at 100k chunks (embedded)"]["met"] is True
     assert targets["hybrid retrieval p50 at 100k chunks (server)"]["met"] is False
     assert targets["extractive answer p50"]["met"] is True
     assert targets["bundled model tokens/s (p50)"]["met"] is None  # skipped: not measured, not failed
-    rows = bench.summary_rows(figures)
+    rows = bench_report.summary_rows(figures)
     assert ("answers", "local", "skipped: no model") in rows
     assert any(section == "scale" and "hybrid" in name for section, name, _ in rows)
-    assert bench.rounded({"a": [1.23456, {"b": 2.0001}]}) == {"a": [1.235, {"b": 2.0}]}
+    assert bench_report.rounded({"a": [1.23456, {"b": 2.0001}]}) == {"a": [1.235, {"b": 2.0}]}
 
 
 def test_pva_bench_writes_json(tmp_path: Path) -> None:

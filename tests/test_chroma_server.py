@@ -17,10 +17,11 @@ import pytest
 from assistant.answer import ask
 from assistant.config import Settings, get_settings
 from assistant.index import store as store_module
-from assistant.index.bm25 import get_bm25_index
-from assistant.index.store import StoreUnavailableError, get_store
+from assistant.index.store import StoreUnavailableError
 from assistant.retrieval import search
-from evals.bench import chroma_server, copy_chunks, free_port
+from assistant.services import get_services
+from evals.bench_data import copy_chunks
+from evals.processes import chroma_server, free_port
 from ingest import ingest_paths, list_documents, remove_document
 
 
@@ -53,7 +54,7 @@ def _http_client(url: str) -> chromadb.ClientAPI:
 
 def test_ingest_writes_to_the_server_not_the_data_dir(server_corpus: Settings, corpus_settings: Settings) -> None:
     collection = _http_client(server_corpus.chroma_url).get_collection(server_corpus.collection)
-    assert collection.count() == get_store(corpus_settings).count()
+    assert collection.count() == get_services(corpus_settings).store.count()
     assert not server_corpus.chroma_path.exists(), "the embedded store must not be created when a URL is set"
     again = ingest_paths(None, server_corpus)
     assert again.total("added") == again.total("updated") == again.total("removed") == 0
@@ -92,22 +93,23 @@ def test_bm25_follows_additions_and_removals_on_the_server(
     assert all(r.doc_id != "quokka-index" for r in search("quokka index cheerful", server_scratch, k=5, mode="bm25"))
     # A second client (another machine: its own data dir, same server and collection) shares the chunks.
     other = server_scratch.model_copy(update={"data_dir": tmp_path / "other-client"})
-    before = get_bm25_index(other)
+    before = get_services(other).bm25_index()
 
     ingest_paths([doc], server_scratch)
     hits = search("quokka index cheerful", server_scratch, k=3, mode="bm25")
     assert hits and hits[0].doc_id == "quokka-index"
-    index = get_bm25_index(server_scratch)
-    assert sorted(index.ids) == sorted(get_store(server_scratch).all_ids()), "the index holds exactly the stored chunks"
+    index = get_services(server_scratch).bm25_index()
+    stored = get_services(server_scratch).store.all_ids()
+    assert sorted(index.ids) == sorted(stored), "the index holds exactly the stored chunks"
     # The other client's cached index notices through the chunk count, though its own marker did not move,
     # once its cached count is older than COUNT_MAX_AGE (a second; none here, so the test need not wait).
     monkeypatch.setattr(store_module, "COUNT_MAX_AGE", 0.0)
-    after = get_bm25_index(other)
+    after = get_services(other).bm25_index()
     assert after.fingerprint != before.fingerprint and "quokka-index" in set(after.doc_ids)
 
     assert remove_document("quokka-index", server_scratch) > 0
     assert all(r.doc_id != "quokka-index" for r in search("quokka index cheerful", server_scratch, k=5))
-    assert "quokka-index" not in set(get_bm25_index(server_scratch).doc_ids)
+    assert "quokka-index" not in set(get_services(server_scratch).bm25_index().doc_ids)
     assert all(r.doc_id != "quokka-index" for r in search("quokka index cheerful", other, k=5, mode="bm25"))
 
 
@@ -126,7 +128,7 @@ def test_pva_chroma_url_switches_to_the_server(
     get_settings.cache_clear()
     settings = get_settings()
     assert settings.chroma_url == server_corpus.chroma_url
-    assert get_store(settings).count() == get_store(server_corpus).count()
+    assert get_services(settings).store.count() == get_services(server_corpus).store.count()
     assert search("What does the Social Value Act require?", k=3)
     assert not settings.chroma_path.exists()
 
@@ -134,7 +136,7 @@ def test_pva_chroma_url_switches_to_the_server(
 def test_an_unreachable_server_says_how_to_fix_it(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError) as caught:
-        get_store(settings)
+        _ = get_services(settings).store
     message = str(caught.value)
     assert settings.chroma_url in message
     assert "chroma run" in message and "PVA_CHROMA_URL" in message

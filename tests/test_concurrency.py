@@ -312,9 +312,9 @@ def test_counting_tokens_while_embedding_stays_correct() -> None:
     """
     import numpy as np
 
-    from assistant.models.embeddings import get_embeddings
+    from assistant.services import get_services
 
-    embeddings = get_embeddings(Settings())
+    embeddings = get_services(Settings()).embeddings
     text = (ROOT / "corpus" / "uk-public-value-framework.md").read_text(encoding="utf-8")[:1500]
     questions = ["What are the principles of social value?", "Why?"]  # unequal lengths: the batch needs padding
     expected_count, expected_vectors = embeddings.count_tokens(text), np.asarray(embeddings.embed_documents(questions))

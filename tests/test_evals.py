@@ -407,7 +407,7 @@ def test_cli_eval_exits_non_zero_on_a_regression(corpus_settings, small_run, tmp
 
 def test_drafting_metrics_on_a_real_draft(corpus_settings) -> None:
     from evals.dataset import DraftCase
-    from evals.runner import evaluate_drafts, score_draft
+    from evals.drafts import evaluate_drafts, score_draft
 
     case = next(c for c in load_drafts(DRAFTS) if c.id == "draft-01")
     summary, results = evaluate_drafts([case], corpus_settings, "extractive")
@@ -426,9 +426,9 @@ def test_drafting_metrics_on_a_real_draft(corpus_settings) -> None:
 
     def text_of(doc_id: str) -> str:
         if doc_id not in documents:
-            from assistant.index.store import get_store
+            from assistant.services import get_services
 
-            got = get_store(corpus_settings).get(where={"doc_id": doc_id}, include=["documents"])
+            got = get_services(corpus_settings).store.get(where={"doc_id": doc_id}, include=["documents"])
             documents[doc_id] = "\n\n".join(got.documents)
         return documents[doc_id]
 

@@ -17,13 +17,10 @@ from assistant.grounding import (
     GroundingChecker,
     SupportFeatures,
     best_quote,
-    content_words,
-    get_checker,
     is_supported,
-    split_sentences,
-    strip_citations,
 )
-from assistant.models.embeddings import get_embeddings
+from assistant.services import get_services
+from assistant.text import content_words, split_sentences, strip_citations
 from evals.calibrate import DEFAULT_PAIRS, calibrate, load_pairs, metrics, split_pairs
 from ingest.loaders import load_file
 
@@ -105,7 +102,7 @@ for the archive as a whole.
 
 @pytest.fixture(scope="module")
 def checker() -> GroundingChecker:
-    checker = get_checker(Settings())
+    checker = get_services(Settings()).checker
     if isinstance(checker, EmbeddingChecker):  # one batched encode for the whole dataset, not one per pair
         pairs = load_pairs(DEFAULT_PAIRS)
         checker.warm([p["sentence"] for p in pairs], sorted({p["passage"] for p in pairs}))
@@ -497,7 +494,7 @@ class _CountingEmbeddings:
 
 
 def test_passage_embeddings_are_cached_and_batched() -> None:
-    embeddings = _CountingEmbeddings(get_embeddings(Settings()))
+    embeddings = _CountingEmbeddings(get_services(Settings()).embeddings)
     checker = EmbeddingChecker(embeddings)  # type: ignore[arg-type]
     checker.score("The Social Value Act was introduced in 2012.", [ACT])
     checker.score("The Social Value Model has 5 themes.", [ACT])
@@ -509,15 +506,15 @@ def test_passage_embeddings_are_cached_and_batched() -> None:
 
 
 def test_get_checker_default_and_threshold_override(checker: GroundingChecker) -> None:
-    default = get_checker(Settings())
+    default = get_services(Settings()).checker
     assert isinstance(default, EmbeddingChecker) and default is checker
     # The default is what calibration picks on the calibration half of the labelled pairs, not just the
     # module's constant: a hand-edited constant fails here (the tolerance allows numeric drift between builds).
     calibrated = calibrate(embeddings=default.embeddings)  # the pairs' vectors are cached by the fixture
     assert default.name == "embedding" and default.weight == calibrated["weight"]
     assert default.threshold == pytest.approx(calibrated["threshold"], abs=0.01)
-    assert get_checker(Settings()) is default  # built once, so its cache is shared
-    assert get_checker(Settings(grounding_threshold=0.42)).threshold == 0.42
+    assert get_services(Settings()).checker is default  # built once, so its cache is shared
+    assert get_services(Settings(grounding_threshold=0.42)).checker.threshold == 0.42
 
 
 @pytest.mark.parametrize(
@@ -531,7 +528,7 @@ def test_get_checker_default_and_threshold_override(checker: GroundingChecker) -
 )
 def test_get_checker_errors(checker_name: str, threshold: float | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        get_checker(Settings(grounding_checker=checker_name, grounding_threshold=threshold))
+        _ = get_services(Settings(grounding_checker=checker_name, grounding_threshold=threshold)).checker
 
 
 def test_nli_checker_loads_a_local_cross_encoder(tmp_path: Path) -> None:
@@ -555,7 +552,7 @@ def test_nli_checker_loads_a_local_cross_encoder(tmp_path: Path) -> None:
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
 
-    checker = get_checker(Settings(grounding_checker=f"nli:{tmp_path}", grounding_threshold=0.3))
+    checker = get_services(Settings(grounding_checker=f"nli:{tmp_path}", grounding_threshold=0.3)).checker
     assert isinstance(checker, CrossEncoderChecker) and checker.name == f"nli:{tmp_path}"
     assert checker.threshold == 0.3
     score = checker.score("The Social Value Act was introduced in 2012 [1].", [ACT, TOMS])
@@ -583,7 +580,7 @@ def test_nli_checker_loads_a_local_cross_encoder(tmp_path: Path) -> None:
     ],
 )
 def test_best_quote(claim: str, passage: str, must_contain: list[str]) -> None:
-    quote = best_quote(claim, passage, get_embeddings(Settings()))
+    quote = best_quote(claim, passage, get_services(Settings()).embeddings)
     assert quote in passage
     assert len(quote) < len(passage)
     for phrase in must_contain:
@@ -594,6 +591,6 @@ def test_best_quote_of_a_list_item_drops_the_marker() -> None:
     quote = best_quote(
         "Reducing the disability employment gap",
         "- Reduce the disability employment gap\n- Tackle x",
-        get_embeddings(Settings()),
+        get_services(Settings()).embeddings,
     )
     assert quote == "Reduce the disability employment gap"

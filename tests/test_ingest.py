@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.store import get_store
+from assistant.services import get_services
 from ingest import ingest_paths, list_documents, remove_document
 
 POLICY = """---
@@ -42,7 +42,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def _chunks(settings) -> dict[str, dict]:
-    got = get_store(settings).get(include=["documents", "metadatas"])
+    got = get_services(settings).store.get(include=["documents", "metadatas"])
     return {i: {"text": d, **m} for i, d, m in zip(got.ids, got.documents, got.metadatas, strict=True)}
 
 
@@ -104,8 +104,8 @@ def test_outline_metadata_gives_child_headings_and_whole_lists(settings, tmp_pat
     in_list = [c for c in chunks if "list_start" in c]
     assert len(in_list) > 1
     assert all(c["section"] == "Contract › Duties" and child_headings(c) == [] for c in in_list)
-    assert whole_list(get_store(settings), in_list[-1]) == DUTIES + "\n" + "\n".join(ITEMS)
-    assert all(whole_list(get_store(settings), c) is None for c in chunks if "list_start" not in c)
+    assert whole_list(get_services(settings).store, in_list[-1]) == DUTIES + "\n" + "\n".join(ITEMS)
+    assert all(whole_list(get_services(settings).store, c) is None for c in chunks if "list_start" not in c)
 
 
 def test_outline_metadata_follows_a_changed_document(settings, tmp_path: Path) -> None:

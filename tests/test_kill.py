@@ -26,7 +26,7 @@ from test_app_client import ROOT, RunningApp, start_app, stop_app
 
 from assistant.config import Settings
 from assistant.feedback import feedback_path, read_feedback
-from assistant.index.store import get_store
+from assistant.services import get_services
 from assistant.web import chat
 from ingest import ensure_index, ingest_paths, interrupted_ingest
 
@@ -48,7 +48,7 @@ def _make_docs(folder: Path, n_docs: int = 6, paragraphs: int = 40) -> None:
 
 
 def _ids_by_doc(settings: Settings) -> dict[str, set[str]]:
-    got = get_store(settings).get(include=["metadatas"])
+    got = get_services(settings).store.get(include=["metadatas"])
     out: dict[str, set[str]] = {}
     for chunk_id, meta in zip(got.ids, got.metadatas, strict=True):
         out.setdefault(meta["doc_id"], set()).add(chunk_id)
@@ -91,7 +91,7 @@ def test_killed_ingest_converges_on_rerun(tmp_path: Path, kill_after) -> None:
     reference = Settings(data_dir=tmp_path / "reference")
     ingest_paths([docs], reference)
     assert _ids_by_doc(killed) == _ids_by_doc(reference)
-    assert get_store(killed).count() == get_store(reference).count() == 6 * 40
+    assert get_services(killed).store.count() == get_services(reference).store.count() == 6 * 40
     assert not journal.exists()
 
 
@@ -214,7 +214,7 @@ _KILLED_UPLOAD = """
 import os, signal, sys
 from pathlib import Path
 from assistant.config import Settings
-from assistant.index.store import get_store
+from assistant.services import get_services
 from ingest.uploads import ingest_uploads
 from ingest import ensure_index
 
@@ -228,7 +228,7 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-setattr(get_store(settings), step, die)  # SIGKILL exactly when the ingest reaches this write
+setattr(get_services(settings).store, step, die)  # SIGKILL exactly when the ingest reaches this write
 ingest_uploads([second], settings)
 sys.exit(3)  # not reached
 """

@@ -86,7 +86,7 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
 
 
 def test_every_format_ingests_and_is_searchable(settings, tmp_path: Path) -> None:
-    from assistant.index.store import get_store
+    from assistant.services import get_services
 
     make_pdf(tmp_path / "a.pdf", ["Pothole repairs are reported monthly to the cabinet."])
     make_docx(tmp_path / "b.docx")
@@ -94,5 +94,5 @@ def test_every_format_ingests_and_is_searchable(settings, tmp_path: Path) -> Non
     (tmp_path / "d.txt").write_text("Allotment waiting lists are published online.")
     report = ingest_paths([tmp_path], settings)
     assert not report.failed and report.total("added") == 4
-    hits = get_store(settings).vectorstore.similarity_search("when are library hours reviewed?", k=1)
+    hits = get_services(settings).store.vectorstore.similarity_search("when are library hours reviewed?", k=1)
     assert hits[0].metadata["doc_id"] == "c"

@@ -38,12 +38,12 @@ SCRIPT = GUARD + textwrap.dedent(
     import sys
     from pathlib import Path
     from assistant.config import Settings
-    from assistant.index.store import get_store
+    from assistant.services import get_services
     from ingest import ingest_paths
     settings = Settings(data_dir=Path(sys.argv[1]))
     report = ingest_paths(None, settings)
     assert not report.failed, report.failed
-    hits = get_store(settings).vectorstore.similarity_search("cost benchmarking", k=3)
+    hits = get_services(settings).store.vectorstore.similarity_search("cost benchmarking", k=3)
     assert hits, "no hits"
     print("ATTEMPTS", attempts)
     print("HITS", len(hits))

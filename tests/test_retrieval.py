@@ -16,9 +16,8 @@ import pytest
 from assistant.config import Settings
 from assistant.index import bm25
 from assistant.index import store as store_module
-from assistant.index.bm25 import clear_bm25_cache, get_bm25_index, index_dir, tokenize_query
-from assistant.index.store import bump_generation, get_store, read_generation
-from assistant.models.embeddings import get_embeddings
+from assistant.index.bm25 import index_dir, tokenize_query
+from assistant.index.store import bump_generation, read_generation
 from assistant.retrieval import (
     MAX_REWRITE_CHARS,
     is_followup,
@@ -26,6 +25,7 @@ from assistant.retrieval import (
     rewrite_followup,
     search,
 )
+from assistant.services import forget, get_services
 from ingest import ingest_paths, remove_document
 
 # question → the framework that answers it, and a phrase in the chunk (heading path or text) that does
@@ -186,7 +186,7 @@ def test_empty_store_returns_nothing(settings: Settings, mode: str) -> None:
 
 def test_k_larger_than_the_store(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    every = set(get_store(small_chunks).all_ids())
+    every = set(get_services(small_chunks).store.all_ids())
     assert len(every) == len(TRAVEL)
     for mode in ("hybrid", "dense", "bm25"):
         results = search("travel approval", small_chunks, k=len(every) + 10, mode=mode)
@@ -208,7 +208,7 @@ def test_rrf_sums_reciprocal_ranks() -> None:
 
 def test_bm25_finds_an_exact_code_that_dense_misses(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    assert get_store(small_chunks).count() == len(TRAVEL)
+    assert get_services(small_chunks).store.count() == len(TRAVEL)
     query = "form QZ-7781"
     dense = search(query, small_chunks, k=3, mode="dense")
     keyword = search(query, small_chunks, k=3, mode="bm25")
@@ -254,11 +254,11 @@ def test_bm25_follows_ingest_and_remove(settings: Settings, tmp_path: Path) -> N
 
 def _foreign_write(settings: Settings, doc_id: str, text: str, drop: list[str]) -> str:
     """Write the way another machine sharing a Chroma server would: straight to the collection, no marker."""
-    store = get_store(settings)
+    store = get_services(settings).store
     chunk_id = f"{doc_id}::{abs(hash(text)):016x}"[:40]
     store.upsert(
         ids=[chunk_id],
-        embeddings=get_embeddings(settings).embed_documents([text]),
+        embeddings=get_services(settings).embeddings.embed_documents([text]),
         documents=[text],
         metadatas=[{"doc_id": doc_id, "title": doc_id, "source": "elsewhere", "section": doc_id, "position": 0}],
     )
@@ -283,7 +283,7 @@ def test_writes_by_another_process_are_noticed(settings: Settings, tmp_path: Pat
 
     # One chunk replaced by one: marker and count unchanged. Until the periodic id check, the old index may
     # still score the deleted chunk, but it is never returned (results come from Chroma)...
-    old = get_store(settings).all_ids(where={"doc_id": "alpha"})
+    old = get_services(settings).store.all_ids(where={"doc_id": "alpha"})
     _foreign_write(settings, "alpha", "Replacement code word emberstone.", drop=old)
     assert "alpha" not in _bm25_ids(settings, "quillbrook")
     # ...and once the check is due, the index is rebuilt and finds the new chunk.
@@ -298,31 +298,31 @@ def test_index_is_saved_reused_and_rebuilt_when_the_collection_changes(settings:
     folder = tmp_path / "docs"
     _write(folder, "alpha.md", _doc("alpha", "Alpha", {"Codes": "Code word quillbrook."}))
     ingest_paths([folder], settings)
-    clear_bm25_cache()
+    forget("bm25")
     start = dict(bm25.stats)
 
     def delta(name: str) -> int:
         return bm25.stats[name] - start.get(name, 0)
 
-    first = get_bm25_index(settings)
+    first = get_services(settings).bm25_index()
     assert (delta("built"), delta("loaded")) == (1, 0)
-    assert get_bm25_index(settings) is first  # cached in memory
+    assert get_services(settings).bm25_index() is first  # cached in memory
     saved = list(index_dir(settings).iterdir())
     assert len(saved) == 1 and saved[0].name.startswith(first.fingerprint)
 
-    clear_bm25_cache()  # a new process: loads from disk, no rebuild
-    loaded = get_bm25_index(settings)
+    forget("bm25")  # a new process: loads from disk, no rebuild
+    loaded = get_services(settings).bm25_index()
     assert (delta("built"), delta("loaded")) == (1, 1)
     assert loaded.ids == first.ids and _bm25_ids(settings, "quillbrook") == {"alpha"}
 
     bump_generation(settings)  # the marker moved but the chunks did not: revalidated by id, kept
-    assert get_bm25_index(settings) is loaded and delta("built") == 1
+    assert get_services(settings).bm25_index() is loaded and delta("built") == 1
 
     _write(folder, "beta.md", _doc("beta", "Beta", {"Codes": "Code word marrowfen."}))
     ingest_paths([folder / "beta.md"], settings)  # bumps the generation: rebuilt once, then cached
-    rebuilt = get_bm25_index(settings)
+    rebuilt = get_services(settings).bm25_index()
     assert delta("built") == 2 and rebuilt.fingerprint != first.fingerprint and len(rebuilt) == 2
-    assert get_bm25_index(settings) is rebuilt and delta("built") == 2
+    assert get_services(settings).bm25_index() is rebuilt and delta("built") == 2
     assert [p.name for p in index_dir(settings).iterdir()] == [
         saved[0].name.replace(first.fingerprint, rebuilt.fingerprint)
     ]
@@ -330,11 +330,11 @@ def test_index_is_saved_reused_and_rebuilt_when_the_collection_changes(settings:
 
 def test_a_damaged_saved_index_is_rebuilt(settings: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "alpha.md", _doc("alpha", "Alpha", {"Codes": "Code word quillbrook."}))], settings)
-    clear_bm25_cache()
-    index = get_bm25_index(settings)
+    forget("bm25")
+    index = get_services(settings).bm25_index()
     [folder] = index_dir(settings).iterdir()
     (folder / "chunks.json").write_text(json.dumps({"fingerprint": index.fingerprint, "ids": ["bogus"]}))
-    clear_bm25_cache()
+    forget("bm25")
     built = bm25.stats["built"]
     assert _bm25_ids(settings, "quillbrook") == {"alpha"}
     assert bm25.stats["built"] == built + 1
@@ -342,7 +342,7 @@ def test_a_damaged_saved_index_is_rebuilt(settings: Settings, tmp_path: Path) ->
 
 def test_concurrent_queries_build_once(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    clear_bm25_cache()
+    forget("bm25")
     shutil.rmtree(index_dir(small_chunks), ignore_errors=True)  # nothing saved either: every thread must wait
     built = bm25.stats["built"]
     with ThreadPoolExecutor(max_workers=8) as pool:

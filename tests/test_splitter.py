@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings
+from assistant.services import get_services
 from ingest.splitter import SECTION_SEPARATOR, split_markdown
 
 
 @pytest.fixture(scope="module")
 def count_tokens():
-    return get_embeddings(Settings()).count_tokens
+    return get_services(Settings()).embeddings.count_tokens
 
 
 DOC = """# UK Public Value Framework
@@ -132,10 +132,10 @@ def test_a_list_split_over_chunks_carries_its_span(count_tokens) -> None:
 
 
 def test_corpus_chunks_fit_the_model_window(corpus_settings) -> None:
-    from assistant.index.store import get_store
+    from assistant.services import get_services
 
-    embeddings = get_embeddings(corpus_settings)
-    got = get_store(corpus_settings).get(include=["documents", "metadatas"])
+    embeddings = get_services(corpus_settings).embeddings
+    got = get_services(corpus_settings).store.get(include=["documents", "metadatas"])
     assert len(got.ids) > 20
     for text, meta in zip(got.documents, got.metadatas, strict=True):
         assert embeddings.count_tokens(f"{meta['section']}\n\n{text}") + 2 <= embeddings.max_tokens

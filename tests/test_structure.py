@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.models.embeddings import get_embeddings
+from assistant.services import get_services
 from ingest.loaders import load_file
 from ingest.splitter import SECTION_SEPARATOR, split_markdown
 
@@ -230,7 +230,7 @@ def test_plain_text_headings_give_chunks_their_path(tmp_path: Path) -> None:
         f"1.1. Registration\n\nRegistration is online. {LONG}\n"
     )
     doc = load_file(write(tmp_path / "rules.txt", text))
-    count = get_embeddings(Settings()).count_tokens
+    count = get_services(Settings()).embeddings.count_tokens
     sections = {chunk.section for chunk in split_markdown(doc.text, doc.title, count, max_tokens=96)}
     assert SECTION_SEPARATOR.join(["Procurement Rules", "1. General rules", "1.1. Registration"]) in sections
 
@@ -368,7 +368,7 @@ def test_a_long_list_stays_with_its_lead_in_and_can_be_put_back_together(tmp_pat
         f"({chr(97 + i)}) report outcome number {i} to the contract board each quarter;" for i in range(20)
     )
     doc = load_file(write(tmp_path / "duties.txt", f"Duties\n======\n\nThe supplier must:\n{items}\n\nClosing.\n"))
-    count = get_embeddings(Settings()).count_tokens
+    count = get_services(Settings()).embeddings.count_tokens
     chunks = split_markdown(doc.text, doc.title, count, max_tokens=96)
     in_list = [c for c in chunks if c.list_span]
     assert len(in_list) > 1 and in_list[0].text.startswith("The supplier must:\n- (a)")

@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 from assistant.drafting.checklist import check_commitments
 from assistant.drafting.checks import Checks
 from assistant.drafting.compose import Composer
@@ -20,10 +20,9 @@ from assistant.drafting.outline import Item, Section, count, describe_cuts, trim
 from assistant.drafting.prose import Prose
 from assistant.drafting.request import DraftError, DraftRequest, parse_request
 from assistant.drafting.types import CommitmentCheck, Draft, DraftFlag, DraftItem, DraftPart, DraftSection
-from assistant.grounding import GroundingChecker, best_quote, get_checker
-from assistant.index.store import Store, get_store
-from assistant.models.chat import get_chat_model
-from assistant.models.embeddings import get_embeddings
+from assistant.grounding import GroundingChecker, best_quote
+from assistant.index.store import Store
+from assistant.services import Services, services_for
 from assistant.types import Citation, RetrievedChunk
 
 __all__ = ["CHECKED", "Tools", "draft"]
@@ -47,10 +46,10 @@ class Tools:
     embeddings: Embeddings
 
     @classmethod
-    def build(cls, settings: Settings, backend: str, llm: BaseChatModel | None = None) -> Tools:
-        """The configured parts; ``llm`` (when given) is used instead of building the ``backend``'s model."""
-        llm = llm if llm is not None else get_chat_model(settings, backend)
-        return cls(llm, get_checker(settings), get_store(settings), get_embeddings(settings))
+    def build(cls, services: Services, backend: str, llm: BaseChatModel | None = None) -> Tools:
+        """The parts of ``services``; ``llm`` (when given) is used instead of the ``backend``'s model."""
+        llm = llm if llm is not None else services.chat_model(backend)
+        return cls(llm, services.checker, services.store, services.embeddings)
 
 
 class _Numbering:
@@ -215,6 +214,7 @@ def draft(
     llm: BaseChatModel | None = None,
     *,
     strict: bool = True,
+    services: Services | None = None,
 ) -> Draft:
     """Draft a social value response or statement from ``request``.
 
@@ -229,6 +229,7 @@ def draft(
         assistant.models.chat.ChatModelError: the chosen chat backend cannot be built.
     """
     request = parse_request(request)
-    settings = settings or get_settings()
+    services = services_for(settings, services)
+    settings = services.settings
     backend = backend or ("fake" if llm is not None else settings.chat_backend)
-    return Engine(request, settings, Tools.build(settings, backend, llm), backend, strict).run()
+    return Engine(request, settings, Tools.build(services, backend, llm), backend, strict).run()

@@ -8,7 +8,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from assistant.text import strip_citations
+from assistant.text import LIST_ITEM, strip_citations
 from assistant.types import Citation, RetrievedChunk
 
 __all__ = [
@@ -166,11 +166,11 @@ class Draft(BaseModel):
 
         Citation markers are left out unless ``markers``: ``[2]`` is a footnote, not the figure 2.
         """
-        prefix = {"h1": "## ", "h2": "### ", "li": "- "}
+        prefix = {"h1": "## ", "h2": "### ", "li": LIST_ITEM}
         lines = []
         for block in self.blocks():
             text = block.text if markers else strip_citations(block.text)
-            if lines and not (block.kind == "li" and lines[-1].startswith("- ")):
+            if lines and not (block.kind == "li" and lines[-1].startswith(LIST_ITEM)):
                 lines.append("")
             lines.append(prefix.get(block.kind, "") + text)
         return "\n".join(lines)

@@ -3,8 +3,8 @@
 Why derived, not written by ingest: Chroma is the one source of truth. Ingest, ``pva remove``, another process
 or another machine (with a Chroma server) may change the collection; an index built from the store's
 chunks can always be checked against it and rebuilt, so keyword hits never name a chunk that
-is gone or miss one that was added. Each chunk is indexed as ``section + "\\n\\n" + text``, exactly what
-ingest embeds, so both sides of the hybrid search see the same words.
+is gone or miss one that was added. Each chunk is indexed as :func:`assistant.text.passage_text`
+(heading path, then text), exactly what ingest embeds, so both sides of the hybrid search see the same words.
 
 Build once, reuse everywhere:
 
@@ -44,8 +44,9 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 from assistant.index.store import Store, read_generation
+from assistant.text import passage_text
 
 log = logging.getLogger(__name__)
 
@@ -175,21 +176,6 @@ def index_dir(settings: Settings) -> Path:
     return settings.data_dir / "bm25" / settings.collection
 
 
-def get_bm25_index(settings: Settings | None = None, store: Store | None = None) -> BM25Index:
-    """The current BM25 index of the store of ``settings`` (or of ``store``), from their services' cache."""
-    from assistant.services import get_services  # deferred: assistant.services builds on this module
-
-    services = get_services(settings or get_settings())
-    return services.bm25.index(store or services.store)
-
-
-def clear_bm25_cache() -> None:
-    """Forget the in-memory indexes (the next query loads from disk or rebuilds); for tests and benchmarks."""
-    from assistant.services import forget  # deferred: assistant.services builds on this module
-
-    forget("bm25")
-
-
 def _cheap_signals_match(index: BM25Index, store: Store) -> bool:
     if time.monotonic() - index.verified_at >= VERIFY_SECONDS:
         return False
@@ -232,7 +218,7 @@ def _read_chunks(store: Store) -> tuple[list[str], list[str], list[str]]:
             ids.append(chunk_id)
             doc_ids.append(str(meta.get("doc_id", "")))
             section = str(meta.get("section") or "")
-            texts.append(f"{section}\n\n{text or ''}" if section else text or "")
+            texts.append(passage_text(section, text or "") if section else text or "")
         if len(page.ids) < _PAGE:
             return ids, doc_ids, texts
         offset += _PAGE

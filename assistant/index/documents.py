@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.index.store import Store, bump_generation, get_store, read_generation
+from assistant.index.store import Store, bump_generation, read_generation
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,8 @@ class DocumentInfo:
     ingested_at: str
 
 
-def list_documents(settings: Settings, store: Store | None = None) -> list[DocumentInfo]:
-    """The ingested documents with their chunk counts and when they were last written.
-
-    ``store`` is the store of ``settings`` (opened through them when not given).
-    """
-    store = store or get_store(settings)
+def list_documents(store: Store) -> list[DocumentInfo]:
+    """The ingested documents with their chunk counts and when they were last written."""
     docs: dict[str, dict] = {}
     for meta in store.get(include=["metadatas"]).metadatas:
         entry = docs.setdefault(
@@ -44,9 +40,8 @@ def list_documents(settings: Settings, store: Store | None = None) -> list[Docum
     return [DocumentInfo(doc_id, **entry) for doc_id, entry in sorted(docs.items())]
 
 
-def remove_document(doc_id: str, settings: Settings, store: Store | None = None) -> int:
+def remove_document(doc_id: str, store: Store) -> int:
     """Delete every chunk of ``doc_id``; return how many were removed (0 when it was not there)."""
-    store = store or get_store(settings)
     with store.write_lock:
         ids = store.all_ids(where={"doc_id": doc_id})
         if ids:
@@ -67,7 +62,7 @@ class DocumentTitles:
         with self._lock:
             seen = self._seen
         if seen is None or seen[0] != key:
-            seen = (key, tuple(d.title for d in list_documents(store.settings, store)))
+            seen = (key, tuple(d.title for d in list_documents(store)))
             with self._lock:
                 self._seen = seen
         return list(seen[1])

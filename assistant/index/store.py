@@ -192,13 +192,6 @@ def store_key(settings: Settings) -> tuple:
     return (str(settings.chroma_path.resolve()), settings.chroma_url, settings.collection, settings.embedding_model)
 
 
-def get_store(settings: Settings) -> Store:
-    """The store of these settings' :class:`~assistant.services.Services`, opened once per process."""
-    from assistant.services import get_services  # deferred: assistant.services builds on this module
-
-    return get_services(settings).store
-
-
 def generation_path(settings: Settings) -> Path:
     """The store's change marker, ``<data dir>/store.generation``, bumped by every ingest write.
 

@@ -130,13 +130,6 @@ def embeddings_key(settings: Settings) -> tuple[str, str, int]:
     return (settings.embedding_model, settings.embedding_backend, settings.embedding_batch_size)
 
 
-def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
-    """The embedding model of these settings' :class:`~assistant.services.Services`, loaded once per process."""
-    from assistant.services import get_services  # deferred: assistant.services builds on this module
-
-    return get_services(settings).embeddings
-
-
 class VectorCache:
     """Normalised vectors of texts already embedded, so sentences seen again cost nothing.
 

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings, get_settings
 from assistant.feedback import record_feedback
+from assistant.text import LIST_ITEM
 from assistant.types import Answer, Citation, message_text
 from assistant.web.errors import user_error_message
 
@@ -39,8 +40,6 @@ UNSUPPORTED_NOTE = (
     "⚠ Highlighted sentences could not be verified against the cited passages: check them before relying on them."
 )
 CHECKING_NOTE = "*Checking every sentence against its sources…*"
-
-_ITEM_PREFIX = "- "  # how an Answer marks a sentence that is a list item (as assistant.answer writes it)
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -146,18 +145,18 @@ def render_answer_text(answer: Answer, message: int | None = None) -> str:
         return html.escape(answer.answer)
     lines: list[str] = []
     for sentence in answer.sentences:
-        is_item = sentence.text.startswith(_ITEM_PREFIX)
-        text = html.escape(sentence.text.removeprefix(_ITEM_PREFIX))
+        is_item = sentence.text.startswith(LIST_ITEM)
+        text = html.escape(sentence.text.removeprefix(LIST_ITEM))
         if not sentence.supported:
             text = (
                 f'<mark class="pva-unsupported" title="Not supported by the cited passages: check it">⚠ {text}</mark>'
             )
         text = f"{text} {_marks(sentence.citations, message)}".rstrip()
         if is_item:
-            if lines and not lines[-1].startswith(_ITEM_PREFIX):
+            if lines and not lines[-1].startswith(LIST_ITEM):
                 lines.append("")
-            lines.append(f"{_ITEM_PREFIX}{text}")
-        elif lines and lines[-1] and not lines[-1].startswith(_ITEM_PREFIX):
+            lines.append(f"{LIST_ITEM}{text}")
+        elif lines and lines[-1] and not lines[-1].startswith(LIST_ITEM):
             lines[-1] = f"{lines[-1]} {text}"
         else:
             if lines:
@@ -399,7 +398,7 @@ def give_feedback(
         history=list(turn.get("history") or []),
         comment=comment,
         user=user,
-        settings=settings,
+        settings=settings or get_settings(),
     )
     rating_word = "“helpful”" if record["rating"] == "up" else "“not helpful”"
     extra = " and your comment" if record["comment"] else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings, get_settings
+from assistant.services import get_services
 from assistant.status import collect_status
 from assistant.web.access import ADMIN_ONLY, Access
 
@@ -38,11 +39,9 @@ def documents_table(settings: Settings | None = None) -> list[list[Any]]:
 
 def document_sections(doc_id: str | None, settings: Settings | None = None) -> str:
     """A document's sections in reading order, each expandable to its text (HTML, escaped)."""
-    from assistant.index.store import get_store  # deferred: loads Chroma (importing app stays cheap)
-
     if not doc_id:
         return PICK_A_DOCUMENT
-    store = get_store(settings or get_settings())
+    store = get_services(settings or get_settings()).store
     found = store.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
     if not found.ids:
         return f"No document '{html.escape(doc_id)}' in the index: refresh the list."
@@ -64,7 +63,7 @@ def status_line(settings: Settings | None = None) -> str:
     """The status line: active chat backend, embedding model and index size."""
     settings = settings or get_settings()
     try:
-        status = collect_status(settings)
+        status = collect_status(get_services(settings))
     except Exception as exc:  # a broken store must not break the page
         log.exception("status failed", exc_info=exc)
         return f"Chat backend: {settings.chat_backend} · Index: unavailable ({exc.__class__.__name__})"

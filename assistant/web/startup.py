@@ -15,10 +15,12 @@ WARMED_UP = "verifier warmed up"
 def prepare(settings: Settings | None = None) -> None:
     """Build the index if it is missing, and load the models once, before the first user waits for them."""
     # Deferred: these load LangChain and Chroma (importing app stays cheap).
-    from assistant.index.store import get_store
+    from assistant.retrieval import search
+    from assistant.services import get_services
     from ingest import ensure_index
 
-    settings = settings or get_settings()
+    services = get_services(settings or get_settings())
+    settings = services.settings
     done: dict[str, int] = {}
 
     def on_progress(description: str, n: int, total: int) -> None:
@@ -26,20 +28,16 @@ def prepare(settings: Settings | None = None) -> None:
             print(f"  indexed {description} ({total} chunks)", file=sys.stderr, flush=True)
             done[description] = total
 
-    if not get_store(settings).count():
+    if not services.store.count():
         print("Building the index from the bundled corpus (first run only)…", file=sys.stderr, flush=True)
-    report = ensure_index(settings, on_progress)
+    report = ensure_index(settings, on_progress, services=services)
     if report is not None and report.failed:
         for failed in report.failed:
             print(f"  skipped {failed.path}: {failed.error}", file=sys.stderr, flush=True)
     try:  # warm up: embeddings, BM25, the grounding checker and the chat model, once per process
-        from assistant.grounding import get_checker
-        from assistant.models.chat import get_chat_model
-        from assistant.retrieval import search
-
-        search("social value", settings, k=1)
-        get_checker(settings).score("Social value matters.", ["Social value matters."])
-        get_chat_model(settings)
+        search("social value", settings, k=1, services=services)
+        services.checker.score("Social value matters.", ["Social value matters."])
+        services.chat_model()
     except Exception as exc:  # the app still starts; the chat shows the error when it is used
         print(f"warning: could not load every model up front ({exc})", file=sys.stderr, flush=True)
 
