@@ -178,10 +178,8 @@ def eval_command(
     Exits 1 when a metric is below its threshold or a case regressed against --baseline. See docs/evaluation.md
     for how to read the report.
     """
-    import os
-
     from evals.dataset import resolve_dataset
-    from evals.suite import SuiteOptions, run_suite
+    from evals.suite import SuiteOptions
 
     settings = get_settings()
     if from_feedback:
@@ -203,6 +201,13 @@ def eval_command(
         options.datasets = [resolve_dataset(d) for d in dataset]
     if thresholds:
         options.thresholds = thresholds
+    _run_eval(options, settings)
+
+
+def _run_eval(options, settings) -> None:
+    """Run the suite with a progress bar (one line per case in a CI log), print the table, exit 1 on a failed gate."""
+    from evals.suite import run_suite
+
     with progress_bar() as progress:
         task = progress.add_task("Evaluating", total=None)
 
