@@ -21,6 +21,7 @@ _PAGE_NUMBER = re.compile(r"^[\s\-–—|]*(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,7})(
 _PAGE_OF = re.compile(r"^\s*page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.I)
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$", re.I)
 _EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\s+\S|\S\s+(\d{1,4})\s*$")
+_CONTENTS_TITLE = re.compile(r"^\s*(?:table of )?contents\s*$", re.I)
 _UNDERLINE = re.compile(r"^\s*([=\-*~^#+_\"'`.:])\1{2,}\s*$")
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
 _EDGE_LINES = 2
@@ -124,14 +125,14 @@ def drop_furniture(pages: list[list[Line]]) -> list[Line]:
     running = _running_lines(pages)
     kept: list[Line] = []
     for page in pages:
-        if page and sum(bool(_LEADER.search(line.text)) for line in page) >= max(3, len(page) * 0.4):
+        if page and sum(bool(_LEADER.search(line.text)) for line in page) >= max(3, len(page) * 0.7):
             continue  # a table-of-contents page: the headings it lists are read from the body
         edges = {id(line) for line in _edges(page)} if len(pages) > 1 else set()
         for line in page:
             if id(line) in running or (id(line) in edges and _PAGE_NUMBER.match(line.text)):
                 continue
-            if _PAGE_OF.match(line.text) or _LEADER.search(line.text):
-                continue
+            if _PAGE_OF.match(line.text) or _LEADER.search(line.text) or _CONTENTS_TITLE.match(line.text):
+                continue  # a contents entry, or the title of a contents list that shares its page with the body
             kept.append(line)
     return kept
 

@@ -431,3 +431,16 @@ TITLES = [
 @pytest.mark.parametrize(("kind", "content", "expected"), TITLES)
 def test_title(tmp_path: Path, kind: str, content, expected: str) -> None:
     assert load_file(_title_file(tmp_path, kind, content)).title == expected
+
+
+def test_a_chapter_page_that_opens_with_its_own_contents_keeps_its_body(tmp_path: Path) -> None:
+    # As in the bzip2 manual: a chapter's first page lists its sections with leaders, then the text begins.
+    chapter = (
+        "2. Duties\n\nContents\n\n2.1. Scope ........ 2\n2.2. Synopsis ........ 2\n2.3. Payment ...... 3\n\n"
+        "This chapter sets out the duties of every officer.\n\n2.1. Scope\n\nThe duties apply to all staff.\n\n"
+        "2.2. Synopsis\n\nOfficers report each month.\n"
+    )
+    text = load_file(write(tmp_path / "manual.txt", f"Manual\n\nIntro text here.\n\f{chapter}")).text
+    assert "This chapter sets out the duties of every officer." in text
+    assert "Officers report each month." in text and "........" not in text
+    assert "Contents" not in text
