@@ -15,6 +15,9 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.config import Settings
+from assistant.drafting import Draft, DraftFlag
+from assistant.drafting.checklist import advice
+from assistant.drafting.types import CommitmentCheck
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck, message_text
 from assistant.web import chat, conversation, draft_form, sources
@@ -604,6 +607,72 @@ def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, t
     docx, md = Path(view.docx_path), Path(view.md_path)
     assert docx.read_bytes()[:2] == b"PK" and md.read_text(encoding="utf-8") == view.markdown
     assert docx.parent.parent == tmp_path / "drafts"
+
+
+def _checked_draft(flags: list[DraftFlag], checks: list[CommitmentCheck]) -> Draft:
+    return Draft(
+        kind="response",
+        title="Parks",
+        summary="",
+        sections=[],
+        flags=flags,
+        checks=checks,
+        checked=["every figure against your input", "each commitment for a quantity"],
+        word_count=10,
+        word_limit=300,
+        backend="extractive",
+    )
+
+
+def test_a_clean_draft_says_what_was_checked_and_lists_each_commitment() -> None:
+    check = CommitmentCheck(
+        commitment="We will create 500 jobs",
+        outcome_id="new-businesses-jobs-skills",
+        outcome="More jobs",
+        found={"quantity": "500", "link to the outcome": "“jobs” bears on it"},
+        missing=["time frame", "measurement and reporting", "evidence"],
+    )
+    gaps = [
+        DraftFlag(kind="commitment_gap", text=advice(e), where="More jobs › We will create 500 jobs")
+        for e in check.missing
+    ]
+    lines = draft_form.render_flags(_checked_draft(gaps, [check])).splitlines()
+    assert lines[0].startswith("✓") and "every figure against your input; each commitment for a quantity" in lines[0]
+    assert "No over-claims" not in lines[0] and not any(line.startswith("- ⚠") for line in lines), "gaps: checklist"
+    assert "3 things to add" in "\n".join(lines) and "**More jobs › We will create 500 jobs**" in lines
+    assert "- ☑ quantity: 500" in lines and "- ☑ link to the outcome: “jobs” bears on it" in lines
+    assert "- ☐ " + advice("time frame") in lines and "- ☐ " + advice("evidence") in lines
+    assert lines.index("- ☑ quantity: 500") < lines.index("- ☐ " + advice("time frame")), "in checklist order"
+
+
+def test_flags_come_first_and_the_checklist_after_them() -> None:
+    invented = DraftFlag(kind="invented_figure", text="£3m", where="Summary", removed=True, sentence="We saved £3m.")
+    gap = DraftFlag(kind="commitment_gap", text=advice("evidence"), where="More jobs › 6 jobs")
+    check = CommitmentCheck(commitment="6 jobs", outcome_id="o", outcome="More jobs", missing=["evidence"])
+    text = draft_form.render_flags(_checked_draft([invented, gap], [check]))
+    assert text.startswith("**Check before submitting:**") and "✓" not in text.split("**Commitment")[0]
+    assert "- ⚠ **invented figure**: £3m [Summary] — *removed from the draft* (in: “We saved £3m.”)" in text
+    assert text.count(advice("evidence")) == 1, "a gap is shown once, in the checklist"
+    assert "*Checked: every figure against your input; each commitment for a quantity.*" in text
+    assert text.index("invented figure") < text.index("Checked:") < text.index("**More jobs › 6 jobs**")
+    assert "1 thing to add" in text
+
+
+def test_a_draft_from_we_will_commitments_reads_well_and_shows_its_checklist(corpus_settings, tmp_path: Path) -> None:
+    commitments = {
+        "new-businesses-jobs-skills": "We will create 500 jobs",
+        "environmental-stewardship": "We'll cut fleet emissions by 30% by 2027",
+    }
+    form = _form(outcomes=list(commitments), commitments=commitments, evidence="", reporting="")
+    view = draft_form.run_draft(form, tmp_path, settings=corpus_settings, backend="extractive")
+    assert view.ok, view.markdown
+    body = view.markdown.split("## References")[0].lower()
+    for clumsy in ("to we will", "to we'll", "towards cut", "to cut fleet emissions by 30% by 2027 by"):
+        assert clumsy not in body, clumsy
+    assert "create 500 jobs" in body and "cut fleet emissions by 30%" in body
+    assert "**Commitment checklist**" in view.flags and "We will create 500 jobs**" in view.flags
+    assert "- ☑ quantity: 500" in view.flags and "- ☐ " + advice("time frame") in view.flags
+    assert "- ☑ time frame: by 2027" in view.flags
 
 
 def test_draft_form_errors_are_messages(corpus_settings, tmp_path: Path) -> None:

@@ -183,16 +183,38 @@ def word_count_line(draft: Draft) -> str:
 
 
 def render_flags(draft: Draft) -> str:
-    """The over-claim and coverage flags, as a Markdown list a bid writer works through before submitting."""
-    if not draft.flags:
-        return "✓ No over-claims found: every figure, date and name comes from your input or a cited source."
-    lines = ["**Check before submitting:**", ""]
-    for flag in draft.flags:
-        state = " — *removed from the draft*" if flag.removed else ""
-        sentence = f" (in: “{flag.sentence}”)" if flag.sentence and flag.sentence != flag.text else ""
-        kind = flag.kind.replace("_", " ")
-        lines.append(f"- ⚠ **{kind}**: {flag.text} [{flag.where}]{state}{sentence}")
-    return "\n".join(lines)
+    """What a bid writer works through before submitting: the flags (or what was checked and found clean), then
+    the checklist of each commitment."""
+    from assistant.drafting.checklist import checked_line, notes  # deferred: loads LangChain (cheap app import)
+
+    flags = notes(draft.flags)
+    checked = checked_line(draft.checked)
+    if not flags:
+        lines = [f"✓ Nothing to fix in the wording. {checked}".strip()]
+    else:
+        lines = ["**Check before submitting:**", ""]
+        for flag in flags:
+            state = " — *removed from the draft*" if flag.removed else ""
+            sentence = f" (in: “{flag.sentence}”)" if flag.sentence and flag.sentence != flag.text else ""
+            kind = flag.kind.replace("_", " ")
+            lines.append(f"- ⚠ **{kind}**: {flag.text} [{flag.where}]{state}{sentence}")
+        lines += ["", f"*{checked}*"] if checked else []
+    return "\n".join([*lines, *checklist_lines(draft)])
+
+
+def checklist_lines(draft: Draft) -> list[str]:
+    """Each commitment as a Markdown checklist: ☑ an element and what showed it, ☐ a missing one and what to add."""
+    from assistant.drafting.checklist import box_line, check_lines  # deferred: loads LangChain (cheap app import)
+
+    if not draft.checks:
+        return []
+    gaps = sum(len(check.missing) for check in draft.checks)
+    summary = f"{gaps} thing{'s' if gaps != 1 else ''} to add" if gaps else "every element found"
+    lines = ["", f"**Commitment checklist** ({summary}):"]
+    for check in draft.checks:
+        lines += ["", f"**{check.outcome} › {check.commitment}**", ""]
+        lines += [f"- {box_line(found, text)}" for found, text in check_lines(check)]
+    return lines
 
 
 def _slug(text: str) -> str:
