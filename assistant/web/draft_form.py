@@ -37,6 +37,9 @@ FORM_FIELDS = (
 )
 """The form's fields, in the order of the ``/draft`` endpoint's parameters (the commitment boxes follow)."""
 
+EXAMPLE_REQUEST = Path(__file__).resolve().parents[2] / "examples" / "response.yaml"
+"""The request the “Fill in the example” button fills the form from."""
+
 DRAFT_MAX_AGE_S = 24 * 3600
 """Draft files are downloads, not records: they are deleted a day after they were made."""
 
@@ -61,6 +64,23 @@ def outcomes_for_themes(themes: Sequence[str] | None) -> list[tuple[str, str]]:
         return choices
     allowed = {o.id for t in load_catalogue().themes if t.id in themes for o in t.outcomes}
     return [c for c in choices if c[1] in allowed]
+
+
+def filter_outcomes(
+    themes: Sequence[str] | None, outcomes: Sequence[str] | None
+) -> tuple[list[tuple[str, str]], list[str] | None]:
+    """The outcome choices under the chosen themes, and the ticked outcomes still offered (``None`` when no theme
+    is chosen: every outcome is offered and the ticks stay as they are)."""
+    choices = outcomes_for_themes(themes)
+    if not themes:
+        return choices, None
+    allowed = {outcome_id for _, outcome_id in choices}
+    return choices, [o for o in outcomes or [] if o in allowed]
+
+
+def commitment_boxes_shown(outcomes: Sequence[str] | None) -> list[bool]:
+    """Whether each outcome's commitments box shows (in :func:`outcome_choices` order): only for ticked outcomes."""
+    return [outcome_id in (outcomes or []) for _, outcome_id in outcome_choices()]
 
 
 # ----------------------------------------------------------------------------------------------- fields
@@ -153,6 +173,15 @@ def example_fields(path: Path) -> dict[str, Any]:
     for _, outcome_id in outcome_choices():
         values[commitment_field(outcome_id)] = "\n".join(request.commitments.get(outcome_id, ()))
     return values
+
+
+def example_form(path: Path = EXAMPLE_REQUEST) -> tuple[list[Any], list[tuple[str, bool]]]:
+    """The example in the form: the values of :data:`FORM_FIELDS` in order, then (text, shown) of each outcome's
+    commitments box, in :func:`outcome_choices` order."""
+    values = example_fields(path)
+    shown = commitment_boxes_shown(values["outcomes"])
+    boxes = [values[commitment_field(outcome_id)] for _, outcome_id in outcome_choices()]
+    return [values[name] for name in FORM_FIELDS], list(zip(boxes, shown, strict=True))
 
 
 # ----------------------------------------------------------------------------------------------- the draft
