@@ -65,10 +65,8 @@ class Handlers:
         """Status line, document lists, who is logged in, and the document controls this user may use."""
         state = sources.page_state(request_user(request), self.access, self.settings)
         pickers = [gr.update(choices=state.choices) for _ in range(3)]
-        admin = (
-            gr.update(visible=not state.admin_note),
-            gr.update(value=state.admin_note, visible=bool(state.admin_note)),
-        )
+        note = state.admin_note
+        admin = (gr.update(visible=not note), gr.update(value=note, visible=bool(note)))
         return (state.status, *pickers, state.documents, state.identity, *admin)
 
     def answer(
@@ -358,9 +356,11 @@ def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.But
                 visible=False,
                 elem_id=f"pva-commit-{outcome_id}",
             )
-    fields["evidence"] = gr.Textbox("", label="Evidence or case studies (optional, one a line)", lines=2)
+    fields["evidence"] = gr.Textbox(
+        "", label="Evidence or case studies (optional, one a line)", lines=2, elem_id="pva-evidence"
+    )
     fields["resources"] = gr.Textbox("", label="Resources available (statements; optional, one a line)", lines=2)
-    fields["reporting"] = gr.Textbox("", label="How progress is reported (optional)")
+    fields["reporting"] = gr.Textbox("", label="How progress is reported (optional)", elem_id="pva-reporting")
     button = gr.Button("Draft", variant="primary", elem_id="pva-draft")
     return {name: fields[name] for name in draft_form.field_names()}, example, button
 
