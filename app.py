@@ -6,9 +6,8 @@ corpus if it is missing, the models are loaded once, then the app serves on ``PV
 require a login; then only admins may upload or remove documents.
 
 This file is Gradio only: the page is assembled from one builder per tab, and every behaviour lives in
-:mod:`assistant.web` (plain functions, unit-tested without a browser). Importing this module is cheap — Gradio
-is imported and the UI built only when :func:`build_app` runs (or ``app.demo`` is first read, for
-``gradio app.py``).
+:mod:`assistant.web` (plain functions, unit-tested without a browser). Importing it is cheap: Gradio is imported
+and the UI built only by :func:`build_app` (or when ``app.demo`` is first read, for ``gradio app.py``).
 
 Named API endpoints for ``gradio_client``: ``/chat`` (the streamed chat), ``/ask`` (question, frameworks →
 answer Markdown, citations, refused), ``/draft`` (the drafting form → draft, word count, flags, files),
@@ -18,54 +17,22 @@ answer Markdown, citations, refused), ``/draft`` (the drafting form → draft, w
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assistant  # noqa: F401  (sets the offline switches, incl. GRADIO_ANALYTICS_ENABLED=False, before Gradio loads)
 from assistant.config import Settings, get_settings
 from assistant.web import chat, conversation, draft_form, page, sources
-from assistant.web.access import Access, exposure_warning, identity_line, load_access
+from assistant.web.access import Access, load_access, request_user
 from assistant.web.errors import user_error_message
-from assistant.web.startup import prepare, start_warm_up
+from assistant.web.startup import get_ready, launch_options, prepare_gradio_env, served_dir
 
 if TYPE_CHECKING:
     import gradio as gr
 
-log = logging.getLogger("pva.app")
-
-EXAMPLE_DRAFT = Path(__file__).resolve().parent / "examples" / "response.yaml"
 CSS = page.CSS  # the page's style (kept in assistant.web.page with its script)
-
-INTRO = (
-    "# Public Value Assistant\n"
-    "Ask about good governance, public value and social value in the public sector, or draft a social value "
-    "response for a tender."
-)
-CHAT_INTRO = (
-    "Answers come only from the framework texts listed under Sources: each one quotes the passages it uses "
-    "and numbers them — press a number such as **[1]** to read the passage. If the texts don't cover a question, "
-    "the assistant says so instead of guessing."
-)
-ABOUT = (
-    "The assistant searches the framework texts for the passages closest to your question, answers from them, "
-    "and checks every sentence against the passages it cites: a sentence it cannot check is highlighted with ⚠ "
-    "or left out. Rate an answer with the thumbs under it; ratings help the maintainers improve it."
-)
-
-
-def gradio_temp_dir(settings: Settings) -> Path:
-    """Where Gradio keeps uploads and files it serves: under the data dir, like all other state."""
-    return (settings.data_dir / "gradio").resolve()
-
-
-def _prepare_gradio_env(settings: Settings) -> None:
-    """Point Gradio's temp dir into the data dir. Must run before ``import gradio`` (read at import time)."""
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(gradio_temp_dir(settings)))
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def _import_gradio(settings: Settings) -> None:
@@ -75,27 +42,11 @@ def _import_gradio(settings: Settings) -> None:
     handlers' ``gr.Request`` / ``gr.LikeData`` annotations from this module's namespace.
     """
     global gr
-    _prepare_gradio_env(settings)
+    prepare_gradio_env(settings)
     import gradio as gr
 
 
-def _drafts_dir() -> Path:
-    """Drafts are written inside Gradio's temp dir, which Gradio serves as files the app created."""
-    return Path(os.environ["GRADIO_TEMP_DIR"]) / "drafts"
-
-
-def _exports_dir() -> Path:
-    """Conversation downloads, like drafts, are written inside Gradio's temp dir."""
-    return Path(os.environ["GRADIO_TEMP_DIR"]) / "conversations"
-
-
-def _user(request: Any) -> str | None:
-    return getattr(request, "username", None) if request is not None else None
-
-
-# ==========================================================================================================
-# Handlers: what the page's events call, bound to one app's settings and logins
-# ==========================================================================================================
+# --------------------------------- handlers: what the page's events call, bound to one app's settings and logins
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,19 +63,11 @@ class Handlers:
 
     def refresh(self, request: gr.Request) -> tuple:
         """Status line, document lists, who is logged in, and the document controls this user may use."""
-        choices = sources.framework_choices(self.settings)
-        user = _user(request)
-        note = sources.admin_note(user, self.access)
-        return (
-            sources.status_line(self.settings),
-            gr.update(choices=choices),
-            gr.update(choices=choices),
-            gr.update(choices=choices),
-            sources.documents_table(self.settings),
-            identity_line(user, self.access),
-            gr.update(visible=not note),
-            gr.update(value=note, visible=bool(note)),
-        )
+        state = sources.page_state(request_user(request), self.access, self.settings)
+        pickers = [gr.update(choices=state.choices) for _ in range(3)]
+        note = state.admin_note
+        admin = (gr.update(visible=not note), gr.update(value=note, visible=bool(note)))
+        return (state.status, *pickers, state.documents, state.identity, *admin)
 
     def answer(
         self, message: str, history: list, framework: list | None, session_turns: list
@@ -146,12 +89,13 @@ class Handlers:
         self, data: gr.LikeData, comment: str, session_turns: list, request: gr.Request
     ) -> tuple[str, str]:
         """Store the rating of the answer whose thumbs up or down was pressed, with the optional comment."""
-        index = data.index if isinstance(data.index, int) else data.index[0]
-        return chat.rate_turn(data.liked, session_turns, comment, index, user=_user(request), settings=self.settings)
+        user = request_user(request)
+        return chat.rate_turn(data.liked, session_turns, comment, data.index, user=user, settings=self.settings)
 
     def draft(self, **fields: Any) -> tuple:
         """Draft a social value response or statement: (draft Markdown, word count, flags, [.docx, .md])."""
-        view = draft_form.run_draft(draft_form.fields_to_request(fields), _drafts_dir(), settings=self.settings)
+        request = draft_form.fields_to_request(fields)
+        view = draft_form.run_draft(request, served_dir("drafts"), settings=self.settings)
         return (
             view.markdown,
             view.word_count,
@@ -172,31 +116,29 @@ class Handlers:
 
     def upload(self, files: list[str] | None, request: gr.Request, progress: gr.Progress) -> tuple:
         """Ingest uploaded documents, reporting progress: (result rows, message, cleared upload box)."""
-
-        def on_progress(description: str, done: int, total: int) -> None:
-            progress((done, max(total, 1)), desc=f"Embedding {description}", unit="chunks")
-
-        progress(0, desc="Checking the files")
+        on_progress = sources.progress_bar(progress)
         rows, message = sources.upload_documents(
-            files, user=_user(request), access=self.access, settings=self.settings, on_progress=on_progress
+            files, user=request_user(request), access=self.access, settings=self.settings, on_progress=on_progress
         )
         return rows, message, None
 
     def confirm_removal(self, doc_id: str | None, request: gr.Request) -> tuple:
         """First step of a removal: name the document and its size, and ask to confirm."""
-        prompt, ask = sources.removal_prompt(doc_id, user=_user(request), access=self.access, settings=self.settings)
-        return (prompt if ask else "", gr.update(visible=ask), "" if ask else prompt)
+        prompt, ask, message = sources.removal_step(
+            doc_id, user=request_user(request), access=self.access, settings=self.settings
+        )
+        return prompt, gr.update(visible=ask), message
 
     def remove(self, doc_id: str | None, request: gr.Request) -> tuple:
         """Remove a document from the index (admins only when login is on)."""
         message = sources.remove_document_action(
-            doc_id, user=_user(request), access=self.access, settings=self.settings
+            doc_id, user=request_user(request), access=self.access, settings=self.settings
         )
         return message, gr.update(value=None), ""
 
     def restore(self, request: gr.Request) -> str:
         """Ingest the bundled frameworks again, bringing back any that was removed."""
-        return sources.restore_corpus(user=_user(request), access=self.access, settings=self.settings)
+        return sources.restore_corpus(user=request_user(request), access=self.access, settings=self.settings)
 
     def status(self) -> str:
         """The status line: chat backend, embedding model, index size."""
@@ -210,91 +152,96 @@ class Handlers:
 # ----------------------------------------------------------------------------------------------- conversations
 
 
-def _conversation_view(saved: list | None, conversation_id: str | None, turns: list | None) -> tuple:
+def _conversation_outputs(saved: list | None, conversation_id: str | None, turns: list) -> tuple:
     """What follows the chat: [id, text “Copy answer” copies, its button, .md, .docx, comment row, saved list]."""
-    md_path, docx_path = conversation.export_conversation(turns, _exports_dir())
-    answered = bool(turns)
-    choices = conversation.conversation_choices(saved)
+    view = conversation.conversation_view(saved, conversation_id, turns, served_dir("conversations"))
+    shown = gr.update(visible=view.answered)
     return (
-        conversation_id,
-        chat.turn_text(turns[-1]) if turns else "",
-        gr.update(visible=answered),
-        gr.update(value=md_path, visible=answered),
-        gr.update(value=docx_path, visible=answered),
-        gr.update(visible=answered),
-        gr.update(choices=choices, value=conversation_id, visible=bool(choices)),
+        view.conversation_id,
+        view.copy_text,
+        shown,
+        gr.update(value=view.md_path, visible=view.answered),
+        gr.update(value=view.docx_path, visible=view.answered),
+        shown,
+        gr.update(choices=view.choices, value=view.conversation_id, visible=bool(view.choices)),
     )
 
 
 def keep_conversation(messages: list, turns: list, saved: list | None, conversation_id: str | None) -> tuple:
     """After an answer: save the conversation in the browser and offer it to copy and download."""
     saved, conversation_id = conversation.save_conversation(saved, conversation_id, messages, turns)
-    return (saved, *_conversation_view(saved, conversation_id, turns))
+    return (saved, *_conversation_outputs(saved, conversation_id, turns))
 
 
 def open_conversation(conversation_id: str | None, saved: list | None) -> tuple:
     """Show a saved conversation (the latest when ``conversation_id`` is empty, as after a reload)."""
-    found = conversation.find_conversation(saved, conversation_id) if conversation_id else None
-    found = found or (None if conversation_id else next(iter(saved or []), None))
-    if found is None:
-        return ([], [], *_conversation_view(saved, None, []))
-    turns = list(found.get("turns") or [])
-    return (list(found.get("messages") or []), turns, *_conversation_view(saved, found["id"], turns))
+    messages, turns, conversation_id = conversation.reopen(saved, conversation_id)
+    return (messages, turns, *_conversation_outputs(saved, conversation_id, turns))
 
 
 def new_conversation(saved: list | None) -> tuple:
     """A new, empty conversation (the saved ones stay in the list): also clears the comment and its message."""
-    return ([], [], *_conversation_view(saved, None, []), "", "")
+    return ([], [], *_conversation_outputs(saved, None, []), "", "")
 
 
 def filter_outcomes(themes: list[str] | None, outcomes: list[str] | None) -> dict:
     """Offer only the outcomes under the chosen themes, and untick the others."""
-    choices = draft_form.outcomes_for_themes(themes)
-    if not themes:
-        return gr.update(choices=choices)
-    allowed = {outcome_id for _, outcome_id in choices}
-    return gr.update(choices=choices, value=[o for o in outcomes or [] if o in allowed])
+    choices, kept = draft_form.filter_outcomes(themes, outcomes)
+    return gr.update(choices=choices) if kept is None else gr.update(choices=choices, value=kept)
 
 
 def show_commitments(outcomes: list[str] | None) -> list[dict]:
     """Show the commitments box of each ticked outcome, hide the others."""
-    return [gr.update(visible=outcome_id in (outcomes or [])) for _, outcome_id in draft_form.outcome_choices()]
+    return [gr.update(visible=shown) for shown in draft_form.commitment_boxes_shown(outcomes)]
 
 
 def fill_example() -> list[Any]:
-    """The drafting form filled in from ``examples/response.yaml``, in :func:`draft_form.field_names` order."""
-    values = draft_form.example_fields(EXAMPLE_DRAFT)
-    chosen = values["outcomes"]
-    return [values[name] for name in draft_form.FORM_FIELDS] + [
-        gr.update(value=values[draft_form.commitment_field(outcome_id)], visible=outcome_id in chosen)
-        for _, outcome_id in draft_form.outcome_choices()
-    ]
+    """The drafting form filled in from the example request, in :func:`draft_form.field_names` order."""
+    values, boxes = draft_form.example_form()
+    return values + [gr.update(value=text, visible=shown) for text, shown in boxes]
 
 
-# ==========================================================================================================
-# The page: one builder per tab
-# ==========================================================================================================
+# --------------------------------------------------------------------------------- the page: one builder per tab
 
 
-@dataclass
-class ChatTab:
-    """The Chat tab's parts the page fills in when it loads."""
+def _question_box() -> tuple[gr.Textbox, gr.Button]:
+    """The question box, its Ask button and the example questions under them."""
+    with gr.Row():
+        question = gr.Textbox(
+            placeholder="Ask a question, e.g. “What are the principles of social value?”",
+            show_label=False,
+            scale=8,
+            lines=1,
+            elem_id="pva-question",
+        )
+        ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
+    gr.Examples(chat.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
+    return question, ask_button
 
-    frameworks: gr.Dropdown
-    reopen_inputs: list[Any]
-    """What :func:`open_conversation` reads on load (no id: the latest saved conversation)."""
-    reopen_outputs: list[Any]
+
+def _conversation_buttons() -> list[gr.Button]:
+    """New conversation, Copy answer and the two downloads (all but the first show after an answer)."""
+    with gr.Row(equal_height=True):
+        buttons = [
+            gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="pva-clear"),
+            gr.Button("Copy answer", size="sm", scale=0, min_width=120, visible=False, elem_id="pva-copy"),
+        ]
+        for suffix in (".md", ".docx"):
+            label, elem_id = f"Download conversation ({suffix})", f"pva-chat-{suffix[1:]}"
+            buttons.append(gr.DownloadButton(label, size="sm", scale=0, min_width=200, visible=False, elem_id=elem_id))
+    return buttons
 
 
-def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> ChatTab:
-    """The Chat tab: the streamed chat, example questions, ratings, saved conversations."""
+def build_chat_tab(demo: gr.Blocks, handlers: Handlers, choices: list[tuple[str, str]]) -> gr.Dropdown:
+    """The Chat tab: the streamed chat, example questions, ratings, saved conversations (the latest reopens when
+    the page loads). Returns the frameworks picker, whose choices the page refreshes."""
     with gr.Tab("Chat", id="chat"):
         turns = gr.State([])
         conversation_id = gr.State(None)
         saved = gr.BrowserState(
             [], storage_key="pva-conversations", secret=conversation.browser_secret(handlers.settings)
         )
-        gr.Markdown(CHAT_INTRO, elem_id="pva-chat-intro")
+        gr.Markdown(page.CHAT_INTRO, elem_id="pva-chat-intro")
         chatbot = gr.Chatbot(
             label="Conversation",
             height=None,
@@ -305,16 +252,7 @@ def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> ChatTa
             placeholder="Your answers appear here, each with its numbered sources.",
             elem_id="pva-chat",
         )
-        with gr.Row():
-            question = gr.Textbox(
-                placeholder="Ask a question, e.g. “What are the principles of social value?”",
-                show_label=False,
-                scale=8,
-                lines=1,
-                elem_id="pva-question",
-            )
-            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="pva-ask")
-        gr.Examples(chat.EXAMPLE_QUESTIONS, inputs=question, label="Example questions")
+        question, ask_button = _question_box()
         with gr.Row(visible=False, elem_id="pva-feedback") as feedback_row:
             comment = gr.Textbox(
                 label="Comment on an answer (optional)",
@@ -324,20 +262,7 @@ def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> ChatTa
                 elem_id="pva-comment",
             )
             feedback_message = gr.Markdown(elem_id="pva-feedback-message")
-        with gr.Row(equal_height=True):
-            clear = gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="pva-clear")
-            copy = gr.Button("Copy answer", size="sm", scale=0, min_width=120, visible=False, elem_id="pva-copy")
-            md_button, docx_button = (
-                gr.DownloadButton(
-                    f"Download conversation ({suffix})",
-                    size="sm",
-                    scale=0,
-                    min_width=200,
-                    visible=False,
-                    elem_id=f"pva-chat-{suffix[1:]}",
-                )
-                for suffix in (".md", ".docx")
-            )
+        clear, copy, md_button, docx_button = _conversation_buttons()
         copy_text = gr.Textbox(visible="hidden", elem_id="pva-copy-text")
         past = gr.Dropdown(
             choices=[], value=None, label="Your conversations (kept in this browser)", visible=False, elem_id="pva-past"
@@ -372,7 +297,8 @@ def build_chat_tab(handlers: Handlers, choices: list[tuple[str, str]]) -> ChatTa
         new_conversation, [saved], [chatbot, turns, *view, feedback_message, comment], api_visibility="private"
     )
     past.input(open_conversation, [past, saved], [chatbot, turns, *view], api_visibility="private")
-    return ChatTab(frameworks, [conversation_id, saved], [chatbot, turns, *view])
+    demo.load(open_conversation, [conversation_id, saved], [chatbot, turns, *view], api_visibility="private")
+    return frameworks
 
 
 def _word_limit_box() -> gr.Number:
@@ -391,7 +317,9 @@ def _word_limit_box() -> gr.Number:
 
 def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.Button]:
     """The drafting form's fields (by :func:`draft_form.field_names` name), the example and Draft buttons."""
-    example = gr.Button("Fill in the example", size="sm", visible=EXAMPLE_DRAFT.exists(), elem_id="pva-draft-example")
+    example = gr.Button(
+        "Fill in the example", size="sm", visible=draft_form.EXAMPLE_REQUEST.exists(), elem_id="pva-draft-example"
+    )
     fields: dict[str, gr.components.Component] = {}
     with gr.Row():
         fields["kind"] = gr.Radio(
@@ -428,19 +356,18 @@ def _draft_form() -> tuple[dict[str, gr.components.Component], gr.Button, gr.But
                 visible=False,
                 elem_id=f"pva-commit-{outcome_id}",
             )
-    fields["evidence"] = gr.Textbox("", label="Evidence or case studies (optional, one a line)", lines=2)
+    fields["evidence"] = gr.Textbox(
+        "", label="Evidence or case studies (optional, one a line)", lines=2, elem_id="pva-evidence"
+    )
     fields["resources"] = gr.Textbox("", label="Resources available (statements; optional, one a line)", lines=2)
-    fields["reporting"] = gr.Textbox("", label="How progress is reported (optional)")
+    fields["reporting"] = gr.Textbox("", label="How progress is reported (optional)", elem_id="pva-reporting")
     button = gr.Button("Draft", variant="primary", elem_id="pva-draft")
     return {name: fields[name] for name in draft_form.field_names()}, example, button
 
 
 def _draft_result() -> list[gr.components.Component]:
     """Where the draft appears: [draft, word count, flags, files, .docx button, .md button]."""
-    gr.Markdown(
-        "### Your draft\nFill in the form and press **Draft**; the word count, the "
-        "over-claim check and the downloads appear here."
-    )
+    gr.Markdown(page.DRAFT_RESULT_INTRO)
     word_count = gr.Markdown(elem_id="pva-wordcount")
     flags = gr.Markdown(elem_id="pva-flags")
     with gr.Row():
@@ -454,11 +381,7 @@ def _draft_result() -> list[gr.components.Component]:
 def build_draft_tab(handlers: Handlers) -> None:
     """The Draft tab: the form (outcomes, then a commitments box per ticked outcome) and the draft with its files."""
     with gr.Tab("Draft", id="draft"):
-        gr.Markdown(
-            "Draft a social value response to a tender question, or a social value statement. "
-            "Pick the Social Value Model outcomes, then type your organisation's own commitments for "
-            "each: the draft is built from them and never invents figures."
-        )
+        gr.Markdown(page.DRAFT_INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, elem_id="pva-draft-form"):
                 fields, example, button = _draft_form()
@@ -499,10 +422,7 @@ class SourcesTab:
 
 def _upload_area(handlers: Handlers) -> list[Any]:
     """Adding documents: the upload box (files are checked as soon as they are chosen), Ingest, the results."""
-    gr.Markdown(
-        f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {handlers.settings.max_upload_mb} "
-        "MB each. Headings are kept, so citations can name the section."
-    )
+    gr.Markdown(page.upload_intro(handlers.settings.max_upload_mb))
     # No Gradio file_types: it would turn a wrong file into an error badge. The page script narrows the file
     # picker to these types, and check_files explains any other file in words.
     uploads = gr.File(label="Upload", file_count="multiple", type="filepath", elem_id="pva-upload")
@@ -553,17 +473,14 @@ def _remove_area(handlers: Handlers, choices: list[tuple[str, str]]) -> tuple[gr
             yes = gr.Button("Yes, remove it", variant="stop", elem_id="pva-remove")
             cancel = gr.Button("Cancel", elem_id="pva-remove-cancel")
     message = gr.Markdown(elem_id="pva-remove-message")
-    gr.Markdown(
-        "### Restore the bundled frameworks\nRemoved a framework by mistake? Index the bundled texts again "
-        "(uploaded documents are not touched)."
-    )
+    gr.Markdown(page.RESTORE_INTRO)
     restore = gr.Button("Restore the bundled frameworks", elem_id="pva-restore")
     restore_message = gr.Markdown(elem_id="pva-restore-message")
 
     hide = gr.update(visible=False)
     ask.click(handlers.confirm_removal, [picker], [prompt, confirm, message], api_visibility="private")
     picker.change(lambda: hide, None, [confirm], api_visibility="private")
-    cancel.click(lambda: (hide, "Nothing was removed."), None, [confirm, message], api_visibility="private")
+    cancel.click(lambda: (hide, sources.NOTHING_REMOVED), None, [confirm, message], api_visibility="private")
     removed = yes.click(
         handlers.remove,
         [picker],
@@ -615,21 +532,20 @@ def build_app(settings: Settings | None = None, access: Access | None = None) ->
 
     with gr.Blocks(title="Public Value Assistant", analytics_enabled=False) as demo:
         with gr.Row(equal_height=True):
-            gr.Markdown(INTRO, elem_id="pva-intro")
+            gr.Markdown(page.INTRO, elem_id="pva-intro")
             with gr.Column(scale=0, min_width=160, visible=handlers.access.enabled):
                 who = gr.Markdown(elem_id="pva-user")
                 gr.Button("Log out", link="/logout", size="sm", elem_id="pva-logout")
         with gr.Accordion("About this assistant · technical status", open=False, elem_id="pva-about"):
-            gr.Markdown(ABOUT)
+            gr.Markdown(page.ABOUT)
             status = gr.Markdown(elem_id="pva-status")
         with gr.Tabs():
-            chat_tab = build_chat_tab(handlers, choices)
+            frameworks = build_chat_tab(demo, handlers, choices)
             build_draft_tab(handlers)
             tab = build_sources_tab(handlers, choices)
 
-        refreshed = [status, chat_tab.frameworks, *tab.pickers, tab.documents, who, tab.admin_area, tab.admin_note]
+        refreshed = [status, frameworks, *tab.pickers, tab.documents, who, tab.admin_area, tab.admin_note]
         demo.load(handlers.refresh, None, refreshed, api_visibility="private")
-        demo.load(open_conversation, chat_tab.reopen_inputs, chat_tab.reopen_outputs, api_visibility="private")
         tab.refresh_button.click(handlers.refresh, None, refreshed, api_visibility="private")
         for event in tab.changed:
             event.then(handlers.refresh, None, refreshed, api_visibility="private")
@@ -641,51 +557,23 @@ def build_app(settings: Settings | None = None, access: Access | None = None) ->
     return demo
 
 
-# ==========================================================================================================
-# Serving
-# ==========================================================================================================
+# ------------------------------------------------------------------------------------------------------- serving
 
 
 def launch(settings: Settings | None = None, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Prepare the index and models, then serve the app on ``settings.host:settings.port``."""
     settings = settings or get_settings()
-    _prepare_gradio_env(settings)
-    access = load_access(settings)
-    warning = exposure_warning(settings.host, access)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    prepare(settings)
-    start_warm_up(settings)
+    access = get_ready(settings)
     demo = build_app(settings, access)
     serve(demo, settings, access, prevent_thread_lock=prevent_thread_lock)
     return demo
 
 
 def serve(
-    demo: gr.Blocks,
-    settings: Settings,
-    access: Access,
-    *,
-    prevent_thread_lock: bool = False,
-    quiet: bool = False,
+    demo: gr.Blocks, settings: Settings, access: Access, *, prevent_thread_lock: bool = False, quiet: bool = False
 ) -> None:
     """Launch a built app with the project's options: login, upload size limit, no SSR, no stack traces."""
-    from ingest.uploads import ALLOWED_SUFFIXES  # deferred: loads LangChain and Chroma (importing app stays cheap)
-
-    demo.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        auth=access.check if access.enabled else None,
-        auth_message="Log in with the account your administrator gave you." if access.enabled else None,
-        max_file_size=f"{settings.max_upload_mb}mb",
-        show_error=False,
-        ssr_mode=False,
-        footer_links=["api"],
-        css=CSS,
-        head=page.head(ALLOWED_SUFFIXES),
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=quiet,
-    )
+    demo.launch(**launch_options(settings, access), prevent_thread_lock=prevent_thread_lock, quiet=quiet)
 
 
 def main() -> None:

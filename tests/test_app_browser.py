@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from test_app_client import RunningApp, free_port, start_app, stop_app
 
-from assistant.web import chat
+from assistant.web import chat, draft_form
 from assistant.web.chat import CHECKING_NOTE
 
 pytestmark = pytest.mark.slow
@@ -352,6 +352,42 @@ def test_a_word_limit_of_10_gets_a_plain_message_and_clears_the_draft(page) -> N
     assert not page.locator(".toast-body").count(), "no error popup"
     assert not page.locator("#pva-docx").is_visible() and page.inner_text("#pva-wordcount").strip() == ""
     assert "Grounds Maintenance Services" not in page.inner_text("#pva-draft-output"), "the old draft is cleared"
+
+
+def test_a_draft_from_we_will_commitments_reads_well_and_shows_each_commitments_checklist(page) -> None:
+    commitments = {
+        "new-businesses-jobs-skills": "We will create 500 jobs",
+        "environmental-stewardship": "We'll cut fleet emissions by 30% by 2027",
+    }
+    open_tab(page, "Draft")
+    page.fill("#pva-title textarea", "Fleet and jobs pledge")
+    page.fill("#pva-buyer textarea", "Exampleshire County Council")
+    page.fill("#pva-limit input", "500")
+    for label, outcome_id in draft_form.outcome_choices():  # the example's themes may hide some outcomes
+        box = page.locator("#pva-outcomes").get_by_label(label, exact=True)
+        if outcome_id in commitments:
+            box.check()
+        elif box.count():
+            box.uncheck()
+    for outcome_id, text in commitments.items():
+        page.locator(f"#pva-commit-{outcome_id} textarea").wait_for(state="visible")
+        page.fill(f"#pva-commit-{outcome_id} textarea", text)
+    page.fill("#pva-evidence textarea", "")
+    page.fill("#pva-reporting textarea", "")
+    page.click("#pva-draft")
+    page.locator("#pva-draft-output:has-text('Fleet and jobs pledge')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    body = page.inner_text("#pva-draft-output").split("References")[0]
+    assert "create 500 jobs" in body and "cut fleet emissions by 30%" in body, body
+    for clumsy in ("to we will", "to we'll", "to we’ll", "towards cut", "towards we"):
+        assert clumsy not in body.lower(), clumsy
+    flags = page.inner_text("#pva-flags")
+    assert "Checked: every figure" in flags and "No over-claims found" not in flags
+    assert "Commitment checklist" in flags and "We will create 500 jobs" in flags and "We'll cut fleet" in flags
+    assert "☑ quantity: 500" in flags and "☑ time frame: by 2027" in flags
+    assert "☐ no evidence given" in flags and "☐ no measurement or reporting" in flags
+    assert "commitment gap" not in flags, "gaps are shown in the checklist, not again as flags"
+    page.locator("#pva-flags").scroll_into_view_if_needed()
+    screenshot(page, "draft-checklist", full_page=False)
 
 
 def test_unsupported_sentences_and_footnotes_survive_the_chatbot_sanitiser(browser, tmp_path, monkeypatch) -> None:

@@ -15,10 +15,13 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.config import Settings
+from assistant.drafting import Draft, DraftFlag
+from assistant.drafting.checklist import advice
+from assistant.drafting.types import CommitmentCheck
 from assistant.feedback import feedback_path, read_feedback, record_feedback
 from assistant.types import Answer, Citation, Grounding, SentenceCheck, message_text
-from assistant.web import chat, conversation, draft_form, sources
-from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, identity_line, load_access
+from assistant.web import chat, conversation, draft_form, sources, startup
+from assistant.web.access import ADMIN_ONLY, Access, exposure_warning, identity_line, load_access, request_user
 from ingest.uploads import UploadError, check_upload, ingest_uploads, safe_filename, uploads_dir
 
 PUBLIC_VALUE = "Public value describes the value that an organization contributes to society"
@@ -606,6 +609,72 @@ def test_draft_from_the_form_gives_files_word_count_and_flags(corpus_settings, t
     assert docx.parent.parent == tmp_path / "drafts"
 
 
+def _checked_draft(flags: list[DraftFlag], checks: list[CommitmentCheck]) -> Draft:
+    return Draft(
+        kind="response",
+        title="Parks",
+        summary="",
+        sections=[],
+        flags=flags,
+        checks=checks,
+        checked=["every figure against your input", "each commitment for a quantity"],
+        word_count=10,
+        word_limit=300,
+        backend="extractive",
+    )
+
+
+def test_a_clean_draft_says_what_was_checked_and_lists_each_commitment() -> None:
+    check = CommitmentCheck(
+        commitment="We will create 500 jobs",
+        outcome_id="new-businesses-jobs-skills",
+        outcome="More jobs",
+        found={"quantity": "500", "link to the outcome": "“jobs” bears on it"},
+        missing=["time frame", "measurement and reporting", "evidence"],
+    )
+    gaps = [
+        DraftFlag(kind="commitment_gap", text=advice(e), where="More jobs › We will create 500 jobs")
+        for e in check.missing
+    ]
+    lines = draft_form.render_flags(_checked_draft(gaps, [check])).splitlines()
+    assert lines[0].startswith("✓") and "every figure against your input; each commitment for a quantity" in lines[0]
+    assert "No over-claims" not in lines[0] and not any(line.startswith("- ⚠") for line in lines), "gaps: checklist"
+    assert "3 things to add" in "\n".join(lines) and "**More jobs › We will create 500 jobs**" in lines
+    assert "- ☑ quantity: 500" in lines and "- ☑ link to the outcome: “jobs” bears on it" in lines
+    assert "- ☐ " + advice("time frame") in lines and "- ☐ " + advice("evidence") in lines
+    assert lines.index("- ☑ quantity: 500") < lines.index("- ☐ " + advice("time frame")), "in checklist order"
+
+
+def test_flags_come_first_and_the_checklist_after_them() -> None:
+    invented = DraftFlag(kind="invented_figure", text="£3m", where="Summary", removed=True, sentence="We saved £3m.")
+    gap = DraftFlag(kind="commitment_gap", text=advice("evidence"), where="More jobs › 6 jobs")
+    check = CommitmentCheck(commitment="6 jobs", outcome_id="o", outcome="More jobs", missing=["evidence"])
+    text = draft_form.render_flags(_checked_draft([invented, gap], [check]))
+    assert text.startswith("**Check before submitting:**") and "✓" not in text.split("**Commitment")[0]
+    assert "- ⚠ **invented figure**: £3m [Summary] — *removed from the draft* (in: “We saved £3m.”)" in text
+    assert text.count(advice("evidence")) == 1, "a gap is shown once, in the checklist"
+    assert "*Checked: every figure against your input; each commitment for a quantity.*" in text
+    assert text.index("invented figure") < text.index("Checked:") < text.index("**More jobs › 6 jobs**")
+    assert "1 thing to add" in text
+
+
+def test_a_draft_from_we_will_commitments_reads_well_and_shows_its_checklist(corpus_settings, tmp_path: Path) -> None:
+    commitments = {
+        "new-businesses-jobs-skills": "We will create 500 jobs",
+        "environmental-stewardship": "We'll cut fleet emissions by 30% by 2027",
+    }
+    form = _form(outcomes=list(commitments), commitments=commitments, evidence="", reporting="")
+    view = draft_form.run_draft(form, tmp_path, settings=corpus_settings, backend="extractive")
+    assert view.ok, view.markdown
+    body = view.markdown.split("## References")[0].lower()
+    for clumsy in ("to we will", "to we'll", "towards cut", "to cut fleet emissions by 30% by 2027 by"):
+        assert clumsy not in body, clumsy
+    assert "create 500 jobs" in body and "cut fleet emissions by 30%" in body
+    assert "**Commitment checklist**" in view.flags and "We will create 500 jobs**" in view.flags
+    assert "- ☑ quantity: 500" in view.flags and "- ☐ " + advice("time frame") in view.flags
+    assert "- ☑ time frame: by 2027" in view.flags
+
+
 def test_draft_form_errors_are_messages(corpus_settings, tmp_path: Path) -> None:
     view = draft_form.run_draft(_form(title="", outcomes=[]), tmp_path, settings=corpus_settings, backend="extractive")
     assert not view.ok and view.markdown.startswith("⚠ invalid draft input") and not view.files
@@ -629,6 +698,95 @@ def test_catalogue_choices() -> None:
     )
     assert len(draft_form.theme_choices()) == 5
     assert json.dumps(draft_form.split_lines("1. one\n* two\n  \nthree")) == '["one", "two", "three"]'
+
+
+# ------------------------------------------------------------------------------------------------- page state
+
+
+def test_a_reloaded_page_reopens_the_latest_conversation_and_offers_its_downloads(tmp_path: Path) -> None:
+    turns = _conversation_turns()
+    messages = [{"role": "user", "content": "What is the Social Value Model?"}, {"role": "assistant", "content": "A."}]
+    saved, first = conversation.save_conversation([], None, messages, turns)
+    saved, latest = conversation.save_conversation(saved, None, [{"role": "user", "content": "Other?"}], [])
+    assert conversation.reopen(saved, None) == ([{"role": "user", "content": "Other?"}], [], latest)
+    assert conversation.reopen(saved, first) == (messages, turns, first)
+    assert conversation.reopen(saved, "gone") == ([], [], None) and conversation.reopen([], None) == ([], [], None)
+    view = conversation.conversation_view(saved, first, turns, tmp_path)
+    assert view.answered and view.conversation_id == first and "Five themes." in view.copy_text
+    assert Path(view.md_path).parent == Path(view.docx_path).parent and Path(view.md_path).parent.parent == tmp_path
+    assert [c for _, c in view.choices] == [latest, first]
+    empty = conversation.conversation_view(saved, None, [], tmp_path / "none")
+    assert not empty.answered and empty.copy_text == "" and empty.md_path is None and not (tmp_path / "none").exists()
+
+
+def test_themes_untick_outcomes_they_do_not_offer_and_boxes_follow_the_ticks() -> None:
+    choices, kept = draft_form.filter_outcomes(
+        ["fighting-climate-change"], ["new-businesses-jobs-skills", "environmental-stewardship"]
+    )
+    assert [value for _, value in choices] == ["environmental-stewardship"] and kept == ["environmental-stewardship"]
+    choices, kept = draft_form.filter_outcomes([], ["new-businesses-jobs-skills"])
+    assert len(choices) == 8 and kept is None, "no theme: every outcome offered, ticks left alone"
+    shown = draft_form.commitment_boxes_shown(["environmental-stewardship"])
+    ids = [value for _, value in draft_form.outcome_choices()]
+    assert [ids[i] for i, visible in enumerate(shown) if visible] == ["environmental-stewardship"]
+
+
+def test_the_example_fills_the_form_and_shows_the_boxes_of_its_outcomes() -> None:
+    values, boxes = draft_form.example_form()
+    assert len(values) == len(draft_form.FORM_FIELDS) and len(boxes) == len(draft_form.outcome_choices())
+    form = dict(zip(draft_form.FORM_FIELDS, values, strict=True))
+    assert form["word_limit"] == 750 and form["outcomes"] == ["new-businesses-jobs-skills", "environmental-stewardship"]
+    by_outcome = dict(zip([value for _, value in draft_form.outcome_choices()], boxes, strict=True))
+    text, shown = by_outcome["environmental-stewardship"]
+    assert shown and text.splitlines()[0] == "net zero fleet by 2027"
+    assert by_outcome["community-cohesion"] == ("", False)
+
+
+def test_page_state_says_who_may_change_the_documents(settings: Settings) -> None:
+    access = Access(users={"alice": "a", "bob": "b"}, admins=frozenset({"alice"}))
+    admin = sources.page_state("alice", access, settings)
+    assert admin.admin_note == "" and admin.identity == "Logged in as **alice** (admin)"
+    assert admin.choices == [] and admin.documents == [] and admin.status
+    other = sources.page_state("bob", access, settings)
+    assert "Only administrators" in other.admin_note and "**bob**" in other.admin_note
+
+
+def test_removal_step_asks_only_about_a_known_document(settings: Settings) -> None:
+    assert sources.removal_step(None, settings=settings) == ("", False, sources.PICK_TO_REMOVE)
+    access = Access(users={"bob": "b"})
+    assert sources.removal_step("x", user="bob", access=access, settings=settings) == ("", False, ADMIN_ONLY)
+
+
+def test_upload_progress_starts_with_the_check_then_counts_chunks() -> None:
+    calls: list[tuple] = []
+    on_progress = sources.progress_bar(lambda value, **kw: calls.append((value, kw)))
+    on_progress("note.md", 3, 0)
+    assert calls == [
+        (0, {"desc": "Checking the files"}),
+        ((3, 1), {"desc": "Embedding note.md", "unit": "chunks"}),
+    ]
+
+
+def test_a_rating_from_a_message_in_parts_rates_that_message(settings: Settings) -> None:
+    turns = [{"index": 1, "question": "first?", "answer": "A."}, {"index": 3, "question": "second?", "answer": "B."}]
+    chat.rate_turn("up", turns, "", index=[1, 0], settings=settings)
+    assert [r["question"] for r in read_feedback(settings)] == ["first?"]
+
+
+def test_launch_options_turn_the_login_and_upload_limit_on(settings: Settings) -> None:
+    open_app = startup.launch_options(settings.model_copy(update={"max_upload_mb": 7}), Access())
+    assert open_app["auth"] is None and open_app["auth_message"] is None and open_app["max_file_size"] == "7mb"
+    assert ".pdf" in open_app["head"] and open_app["show_error"] is False
+    access = Access(users={"alice": "a"})
+    guarded = startup.launch_options(settings, access)
+    assert guarded["auth"]("alice", "a") and not guarded["auth"]("alice", "b") and guarded["auth_message"]
+    assert request_user(None) is None and request_user(type("R", (), {"username": "alice"})()) == "alice"
+
+
+def test_files_the_app_serves_live_under_the_data_dir(settings: Settings, monkeypatch) -> None:
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    startup.prepare_gradio_env(settings)
+    assert startup.served_dir("drafts") == settings.data_dir.resolve() / "gradio" / "drafts"
 
 
 @pytest.mark.slow

@@ -12,10 +12,22 @@ from assistant.drafting.request import DraftRequest
 from assistant.drafting.types import CommitmentCheck, DraftFlag
 from assistant.text import content_words
 
-__all__ = ["ELEMENTS", "advice", "check_commitment", "check_commitments"]
+__all__ = [
+    "ELEMENTS",
+    "GAP_FLAG",
+    "advice",
+    "check_commitment",
+    "check_commitments",
+    "box_line",
+    "check_lines",
+    "checked_line",
+    "notes",
+]
 
 ELEMENTS = ("quantity", "time frame", "measurement and reporting", "evidence", "link to the outcome")
 """What each commitment is checked for, in the order a checklist lists them."""
+GAP_FLAG = "commitment_gap"
+"""The kind of flag a missing element raises: shown with the checklist, so flag lists leave it out."""
 
 _ADVICE = {
     "quantity": "no quantity: say how many or how much (a number, a percentage or an amount)",
@@ -61,6 +73,29 @@ _GENERIC = content_words("local new year staff people contract council work will
 def advice(element: str) -> str:
     """What a missing element's flag says: what is missing and what to add."""
     return _ADVICE[element]
+
+
+def check_lines(check: CommitmentCheck) -> list[tuple[bool, str]]:
+    """One (found, text) line per element of a checked commitment: what showed it, or what to add."""
+    return [
+        (True, f"{element}: {check.found[element]}") if element in check.found else (False, advice(element))
+        for element in ELEMENTS
+    ]
+
+
+def box_line(found: bool, text: str) -> str:
+    """A checklist line with its box: “☑ quantity: 500” or “☐ no time frame: …”."""
+    return f"{'☑' if found else '☐'} {text}"
+
+
+def checked_line(checked: list[str]) -> str:
+    """“Checked: a; b; c.” — what a draft's checks covered (empty when nothing is listed)."""
+    return "Checked: " + "; ".join(checked) + "." if checked else ""
+
+
+def notes(flags: list[DraftFlag]) -> list[DraftFlag]:
+    """The flags a flag list shows: all but the :data:`GAP_FLAG` ones, which the checklist shows."""
+    return [flag for flag in flags if flag.kind != GAP_FLAG]
 
 
 def _quantity(commitment: Commitment) -> str:
@@ -136,7 +171,7 @@ def check_commitments(request: DraftRequest) -> tuple[list[CommitmentCheck], lis
             checks.append(check)
             flags += [
                 DraftFlag(
-                    kind="commitment_gap",
+                    kind=GAP_FLAG,
                     text=advice(element),
                     where=f"{outcome.name} › {check.commitment}",
                 )

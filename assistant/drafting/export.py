@@ -9,8 +9,8 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.shared import Pt
 
-from assistant.drafting.checklist import ELEMENTS, advice
-from assistant.drafting.types import CommitmentCheck, Draft, DraftFlag
+from assistant.drafting.checklist import box_line, check_lines, checked_line, notes
+from assistant.drafting.types import Draft, DraftFlag
 from assistant.types import Citation
 
 __all__ = ["EXPORT_SUFFIXES", "save", "to_docx", "to_markdown"]
@@ -19,8 +19,6 @@ EXPORT_SUFFIXES = (".docx", ".md")
 REFERENCES = "References"
 NOTES = "Drafting notes (not part of the response)"
 CHECKLIST = "Commitment checklist (not part of the response)"
-_IN_CHECKLIST = "commitment_gap"
-"""The flag kind the checklist shows, so the notes do not repeat it."""
 
 
 def _subtitle(draft: Draft) -> str:
@@ -46,22 +44,6 @@ def _note(flag: DraftFlag) -> str:
     state = " (removed)" if flag.removed else ""
     sentence = f" — in: “{flag.sentence}”" if flag.sentence and flag.sentence != flag.text else ""
     return f"{flag.kind.replace('_', ' ')}: {flag.text}{state} [{flag.where}]{sentence}"
-
-
-def _notes(draft: Draft) -> list[DraftFlag]:
-    return [flag for flag in draft.flags if flag.kind != _IN_CHECKLIST]
-
-
-def _checked_line(draft: Draft) -> str:
-    return "Checked: " + "; ".join(draft.checked) + "." if draft.checked else ""
-
-
-def _check_lines(check: CommitmentCheck) -> list[tuple[bool, str]]:
-    """One (ticked, text) line per element: what showed it, or what to add."""
-    return [
-        (True, f"{element}: {check.found[element]}") if element in check.found else (False, advice(element))
-        for element in ELEMENTS
-    ]
 
 
 def _md_escape_start(text: str) -> str:
@@ -104,18 +86,18 @@ def to_markdown(draft: Draft) -> str:
             source = f" <{citation.source}>" if citation.source.startswith(("http://", "https://")) else ""
             lines.append(f"{citation.n}. [{citation.n}] {_reference(citation)}{source}")
         lines.append("")
-    notes = _notes(draft)
-    if notes:
+    flags = notes(draft.flags)
+    if flags:
         lines += [f"## {NOTES}", ""]
-        lines += [f"- {_note(flag)}" for flag in notes]
+        lines += [f"- {_note(flag)}" for flag in flags]
         lines.append("")
     if draft.checks:
         lines += [f"## {CHECKLIST}", ""]
         if draft.checked:
-            lines += [f"*{_checked_line(draft)}*", ""]
+            lines += [f"*{checked_line(draft.checked)}*", ""]
         for check in draft.checks:
             lines += [f"**{check.outcome} › {check.commitment}**", ""]
-            lines += [f"- [{'x' if ok else ' '}] {text}" for ok, text in _check_lines(check)]
+            lines += [f"- [{'x' if ok else ' '}] {text}" for ok, text in check_lines(check)]
             lines.append("")
     return "\n".join(lines)
 
@@ -164,10 +146,10 @@ def to_docx(draft: Draft, path: str | Path) -> Path:
             paragraph.add_run(_reference(citation))
             if citation.source.startswith(("http://", "https://")):
                 paragraph.add_run(f" ({citation.source})").font.size = Pt(8)
-    notes = _notes(draft)
-    if notes:
+    flags = notes(draft.flags)
+    if flags:
         document.add_heading(NOTES, level=1)
-        for flag in notes:
+        for flag in flags:
             document.add_paragraph(_note(flag), style="List Bullet")
     if draft.checks:
         _docx_checklist(document, draft)
@@ -180,11 +162,11 @@ def _docx_checklist(document: DocumentObject, draft: Draft) -> None:
     document.add_page_break()
     document.add_heading(CHECKLIST, level=1)
     if draft.checked:
-        document.add_paragraph().add_run(_checked_line(draft)).italic = True
+        document.add_paragraph().add_run(checked_line(draft.checked)).italic = True
     for check in draft.checks:
         document.add_paragraph().add_run(f"{check.outcome} › {check.commitment}").bold = True
-        for ok, text in _check_lines(check):
-            document.add_paragraph(f"{'☑' if ok else '☐'} {text}", style="List Bullet")
+        for ok, text in check_lines(check):
+            document.add_paragraph(box_line(ok, text), style="List Bullet")
 
 
 def save(draft: Draft, path: str | Path) -> Path:

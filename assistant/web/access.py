@@ -6,6 +6,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings, get_settings
 
@@ -102,3 +103,8 @@ def identity_line(user: str | None, access: Access) -> str:
         return ""
     admin = " (admin)" if access.enabled and access.is_admin(user) else ""
     return f"Logged in as **{user}**{admin}"
+
+
+def request_user(request: Any) -> str | None:
+    """Who sent a web request: its ``username`` (``None`` without a login, or without a request)."""
+    return getattr(request, "username", None) if request is not None else None

@@ -409,15 +409,18 @@ def rate_turn(
     rating: Any,
     turns: Sequence[Mapping],
     comment: str = "",
-    index: int | None = None,
+    index: int | Sequence[int] | None = None,
     *,
     user: str | None = None,
     settings: Settings | None = None,
 ) -> tuple[str, str]:
     """Rate the turn at ``index`` (the latest when ``None``): (message to show, the comment box's new text).
 
+    ``index`` is the rated message's position, or [message, part] as the chat sends it for a message in parts.
     The comment is cleared once it is saved, and kept when there was nothing to rate.
     """
+    if isinstance(index, Sequence):
+        index = index[0] if index else None
     turn = find_turn(turns, index)
     message = give_feedback(rating, turn, comment, user=user, settings=settings)
     return message, comment if turn is None else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from docx import Document
 
 from assistant.config import Settings, get_settings
-from assistant.web.chat import clean_history, source_line
+from assistant.web.chat import clean_history, source_line, turn_text
 from assistant.web.draft_form import prune_old_drafts
 
 MAX_SAVED = 20
@@ -80,6 +81,46 @@ def conversation_choices(saved: Sequence[Conversation] | None) -> list[tuple[str
 def find_conversation(saved: Sequence[Conversation] | None, conversation_id: str | None) -> Conversation | None:
     """The saved conversation with this id, or ``None``."""
     return next((c for c in saved or [] if isinstance(c, Mapping) and c.get("id") == conversation_id), None)
+
+
+def reopen(saved: Sequence[Conversation] | None, conversation_id: str | None) -> tuple[list, list, str | None]:
+    """(messages, turns, id) of the saved conversation to show: the latest when no id is given (as after a
+    reload), nothing when there is none or the id is unknown."""
+    found = find_conversation(saved, conversation_id) if conversation_id else next(iter(saved or []), None)
+    if not isinstance(found, Mapping):
+        return [], [], None
+    return list(found.get("messages") or []), list(found.get("turns") or []), found["id"]
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """What follows the chat: the open conversation's id, the text “Copy answer” copies, its downloads (after the
+    first answer) and the list of saved conversations."""
+
+    conversation_id: str | None
+    answered: bool
+    copy_text: str = ""
+    md_path: str | None = None
+    docx_path: str | None = None
+    choices: list[tuple[str, str]] | None = None
+
+
+def conversation_view(
+    saved: Sequence[Conversation] | None,
+    conversation_id: str | None,
+    turns: Sequence[Mapping[str, Any]] | None,
+    out_dir: Path,
+) -> ConversationView:
+    """The view of the open conversation, its downloads written under ``out_dir`` (see :func:`export_conversation`)."""
+    md_path, docx_path = export_conversation(turns, out_dir)
+    return ConversationView(
+        conversation_id=conversation_id,
+        answered=bool(turns),
+        copy_text=turn_text(turns[-1]) if turns else "",
+        md_path=md_path,
+        docx_path=docx_path,
+        choices=conversation_choices(saved),
+    )
 
 
 # ----------------------------------------------------------------------------------------------- export

@@ -37,6 +37,9 @@ FORM_FIELDS = (
 )
 """The form's fields, in the order of the ``/draft`` endpoint's parameters (the commitment boxes follow)."""
 
+EXAMPLE_REQUEST = Path(__file__).resolve().parents[2] / "examples" / "response.yaml"
+"""The request the “Fill in the example” button fills the form from."""
+
 DRAFT_MAX_AGE_S = 24 * 3600
 """Draft files are downloads, not records: they are deleted a day after they were made."""
 
@@ -61,6 +64,23 @@ def outcomes_for_themes(themes: Sequence[str] | None) -> list[tuple[str, str]]:
         return choices
     allowed = {o.id for t in load_catalogue().themes if t.id in themes for o in t.outcomes}
     return [c for c in choices if c[1] in allowed]
+
+
+def filter_outcomes(
+    themes: Sequence[str] | None, outcomes: Sequence[str] | None
+) -> tuple[list[tuple[str, str]], list[str] | None]:
+    """The outcome choices under the chosen themes, and the ticked outcomes still offered (``None`` when no theme
+    is chosen: every outcome is offered and the ticks stay as they are)."""
+    choices = outcomes_for_themes(themes)
+    if not themes:
+        return choices, None
+    allowed = {outcome_id for _, outcome_id in choices}
+    return choices, [o for o in outcomes or [] if o in allowed]
+
+
+def commitment_boxes_shown(outcomes: Sequence[str] | None) -> list[bool]:
+    """Whether each outcome's commitments box shows (in :func:`outcome_choices` order): only for ticked outcomes."""
+    return [outcome_id in (outcomes or []) for _, outcome_id in outcome_choices()]
 
 
 # ----------------------------------------------------------------------------------------------- fields
@@ -155,6 +175,15 @@ def example_fields(path: Path) -> dict[str, Any]:
     return values
 
 
+def example_form(path: Path = EXAMPLE_REQUEST) -> tuple[list[Any], list[tuple[str, bool]]]:
+    """The example in the form: the values of :data:`FORM_FIELDS` in order, then (text, shown) of each outcome's
+    commitments box, in :func:`outcome_choices` order."""
+    values = example_fields(path)
+    shown = commitment_boxes_shown(values["outcomes"])
+    boxes = [values[commitment_field(outcome_id)] for _, outcome_id in outcome_choices()]
+    return [values[name] for name in FORM_FIELDS], list(zip(boxes, shown, strict=True))
+
+
 # ----------------------------------------------------------------------------------------------- the draft
 
 
@@ -183,16 +212,38 @@ def word_count_line(draft: Draft) -> str:
 
 
 def render_flags(draft: Draft) -> str:
-    """The over-claim and coverage flags, as a Markdown list a bid writer works through before submitting."""
-    if not draft.flags:
-        return "✓ No over-claims found: every figure, date and name comes from your input or a cited source."
-    lines = ["**Check before submitting:**", ""]
-    for flag in draft.flags:
-        state = " — *removed from the draft*" if flag.removed else ""
-        sentence = f" (in: “{flag.sentence}”)" if flag.sentence and flag.sentence != flag.text else ""
-        kind = flag.kind.replace("_", " ")
-        lines.append(f"- ⚠ **{kind}**: {flag.text} [{flag.where}]{state}{sentence}")
-    return "\n".join(lines)
+    """What a bid writer works through before submitting: the flags (or what was checked and found clean), then
+    the checklist of each commitment."""
+    from assistant.drafting.checklist import checked_line, notes  # deferred: loads LangChain (cheap app import)
+
+    flags = notes(draft.flags)
+    checked = checked_line(draft.checked)
+    if not flags:
+        lines = [f"✓ Nothing to fix in the wording. {checked}".strip()]
+    else:
+        lines = ["**Check before submitting:**", ""]
+        for flag in flags:
+            state = " — *removed from the draft*" if flag.removed else ""
+            sentence = f" (in: “{flag.sentence}”)" if flag.sentence and flag.sentence != flag.text else ""
+            kind = flag.kind.replace("_", " ")
+            lines.append(f"- ⚠ **{kind}**: {flag.text} [{flag.where}]{state}{sentence}")
+        lines += ["", f"*{checked}*"] if checked else []
+    return "\n".join([*lines, *checklist_lines(draft)])
+
+
+def checklist_lines(draft: Draft) -> list[str]:
+    """Each commitment as a Markdown checklist: ☑ an element and what showed it, ☐ a missing one and what to add."""
+    from assistant.drafting.checklist import box_line, check_lines  # deferred: loads LangChain (cheap app import)
+
+    if not draft.checks:
+        return []
+    gaps = sum(len(check.missing) for check in draft.checks)
+    summary = f"{gaps} thing{'s' if gaps != 1 else ''} to add" if gaps else "every element found"
+    lines = ["", f"**Commitment checklist** ({summary}):"]
+    for check in draft.checks:
+        lines += ["", f"**{check.outcome} › {check.commitment}**", ""]
+        lines += [f"- {box_line(found, text)}" for found, text in check_lines(check)]
+    return lines
 
 
 def _slug(text: str) -> str:

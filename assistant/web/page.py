@@ -1,9 +1,48 @@
-"""The page's own style and script: citation footnotes, the [n] links that open them, copying, the upload filter."""
+"""The page's own text, style and script: the introductions, citation footnotes, the [n] links that open them,
+copying, the upload filter."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+
+INTRO = (
+    "# Public Value Assistant\n"
+    "Ask about good governance, public value and social value in the public sector, or draft a social value "
+    "response for a tender."
+)
+CHAT_INTRO = (
+    "Answers come only from the framework texts listed under Sources: each one quotes the passages it uses "
+    "and numbers them — press a number such as **[1]** to read the passage. If the texts don't cover a question, "
+    "the assistant says so instead of guessing."
+)
+ABOUT = (
+    "The assistant searches the framework texts for the passages closest to your question, answers from them, "
+    "and checks every sentence against the passages it cites: a sentence it cannot check is highlighted with ⚠ "
+    "or left out. Rate an answer with the thumbs under it; ratings help the maintainers improve it."
+)
+DRAFT_INTRO = (
+    "Draft a social value response to a tender question, or a social value statement. "
+    "Pick the Social Value Model outcomes, then type your organisation's own commitments for "
+    "each: the draft is built from them and never invents figures."
+)
+DRAFT_RESULT_INTRO = (
+    "### Your draft\nFill in the form and press **Draft**; the word count, what was checked, each "
+    "commitment's checklist and the downloads appear here."
+)
+RESTORE_INTRO = (
+    "### Restore the bundled frameworks\nRemoved a framework by mistake? Index the bundled texts again "
+    "(uploaded documents are not touched)."
+)
+
+
+def upload_intro(max_upload_mb: int) -> str:
+    """The heading and help above the upload box."""
+    return (
+        f"### Add documents\nPDF, Word (.docx), HTML, Markdown or text, up to {max_upload_mb} "
+        "MB each. Headings are kept, so citations can name the section."
+    )
+
 
 CSS = """
 .pva-citations { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }

@@ -5,19 +5,21 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings, get_settings
 from assistant.services import get_services
 from assistant.status import collect_status
-from assistant.web.access import ADMIN_ONLY, Access
+from assistant.web.access import ADMIN_ONLY, Access, identity_line
 
 log = logging.getLogger(__name__)
 
 DOCUMENT_HEADERS = ["title", "document id", "chunks", "ingested (UTC)"]
 PICK_A_DOCUMENT = "Pick a document to browse its sections."
 PICK_TO_REMOVE = "Pick the document to remove first."
+NOTHING_REMOVED = "Nothing was removed."
 
 
 def framework_choices(settings: Settings | None = None) -> list[tuple[str, str]]:
@@ -104,6 +106,17 @@ def upload_documents(
     return [r.row() for r in results], summary
 
 
+def progress_bar(bar: Callable[..., Any]) -> Callable[[str, int, int], None]:
+    """Report an upload on a progress bar called as ``bar(fraction or (done, total), desc=..., unit=...)``: it
+    starts at “Checking the files”, then counts each document's chunks as they are embedded."""
+    bar(0, desc="Checking the files")
+
+    def on_progress(description: str, done: int, total: int) -> None:
+        bar((done, max(total, 1)), desc=f"Embedding {description}", unit="chunks")
+
+    return on_progress
+
+
 def remove_document_action(
     doc_id: str | None,
     *,
@@ -156,6 +169,18 @@ def removal_prompt(
     )
 
 
+def removal_step(
+    doc_id: str | None,
+    *,
+    user: str | None = None,
+    access: Access | None = None,
+    settings: Settings | None = None,
+) -> tuple[str, bool, str]:
+    """The first step of a removal: (question to confirm, whether to ask it, message instead of asking)."""
+    prompt, ask = removal_prompt(doc_id, user=user, access=access, settings=settings)
+    return (prompt, True, "") if ask else ("", False, prompt)
+
+
 def restore_corpus(
     *,
     user: str | None = None,
@@ -185,6 +210,31 @@ def admin_note(user: str | None, access: Access) -> str:
         "Only administrators can add or remove documents"
         + (f" (you are logged in as **{html.escape(user)}**)" if user else "")
         + ". Ask an administrator to upload or remove one for you."
+    )
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the page shows of the index and the user: refreshed on load and after each change to the index."""
+
+    status: str
+    choices: list[tuple[str, str]]
+    """(title, document id) of each document, for the pickers."""
+    documents: list[list[Any]]
+    identity: str
+    admin_note: str
+    """Why this user may not change the documents; empty when they may (then the admin area shows)."""
+
+
+def page_state(user: str | None, access: Access, settings: Settings | None = None) -> PageState:
+    """The status line, the documents (as choices and as a table), who is logged in, and what they may change."""
+    settings = settings or get_settings()
+    return PageState(
+        status=status_line(settings),
+        choices=framework_choices(settings),
+        documents=documents_table(settings),
+        identity=identity_line(user, access),
+        admin_note=admin_note(user, access),
     )
 
 
