@@ -30,7 +30,14 @@ from langchain_core.prompts import ChatPromptTemplate
 from assistant.config import Settings
 from assistant.extractive import extractive_answer
 from assistant.grounding import GroundingChecker, best_quote, meets_threshold
-from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
+from assistant.refusal import (
+    looks_like_injection,
+    missing_anchors,
+    not_covered_message,
+    refusal_message,
+    relevance,
+    without_injection,
+)
 from assistant.retrieval import rewrite_followup, search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
@@ -139,13 +146,13 @@ def ask_stream(
         answer.timings_ms = {key: round(value, 1) for key, value in timings.items()}
         return AnswerEvent("final", answer.answer, answer)
 
-    def refuse() -> Answer:
+    def refuse(message: str | None = None) -> Answer:
         timings.setdefault("generate", 0.0)
         return Answer(
             id=question_id,
             question=question,
             standalone_question=standalone,
-            answer=refusal_message(services.titles.get(services.store), question),
+            answer=message or refusal_message(services.titles.get(services.store), question),
             refused=True,
             backend=backend,
             retrieved=chunks,
@@ -155,12 +162,17 @@ def ask_stream(
     if not relevant:
         yield finish(refuse())
         return
+    missing = missing_anchors(standalone, chunks)
+    if missing:  # related texts, but not about the place, year or body the question names
+        yield finish(refuse(not_covered_message(missing, chunks)))
+        return
 
     if backend == "local":
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
     if llm is None:
-        raw = extractive_answer(standalone, chunks, services.vectors)
+        extraction = extractive_answer(standalone, chunks, services.vectors, services.store)
+        raw, chunks = extraction.text, extraction.chunks
         yield AnswerEvent("token", raw)
     else:
         pieces: list[str] = []
@@ -190,8 +202,9 @@ def ask_stream(
     shown = [s for s in sentences if s.supported] if strict else sentences
     if strict and not shown and llm is not None:
         # Nothing the model wrote survived verification: fall back to the extractive answer.
-        fallback = extractive_answer(standalone, chunks, services.vectors)
-        shown = [s for s in verify(fallback, chunks, checker) if s.supported]
+        fallback = extractive_answer(standalone, chunks, services.vectors, services.store)
+        chunks = fallback.chunks
+        shown = [s for s in verify(fallback.text, chunks, checker) if s.supported]
     timings["verify"] = (time.perf_counter() - generated_at) * 1000
     if not shown:
         yield finish(refuse())

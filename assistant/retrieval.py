@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.config import Settings
+from assistant.index.outline import child_headings
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.services import Services, services_for
@@ -117,7 +118,8 @@ def search(
         text, meta = chunks[chunk_id]
         if wanted is not None and meta.get("doc_id") not in wanted:
             continue
-        results.append(_to_chunk(chunk_id, text, meta, fused[chunk_id], dense_scores.get(chunk_id), bm25_scores))
+        found = to_chunk(chunk_id, text, meta, fused[chunk_id], dense_scores.get(chunk_id), bm25_scores.get(chunk_id))
+        results.append(found)
         if len(results) == k:
             break
     return results
@@ -162,9 +164,16 @@ def _dense_search(
     return found
 
 
-def _to_chunk(
-    chunk_id: str, text: str, meta: dict[str, Any], score: float, dense: float | None, bm25: dict[str, float]
+def to_chunk(
+    chunk_id: str,
+    text: str,
+    meta: dict[str, Any],
+    score: float = 0.0,
+    dense: float | None = None,
+    bm25: float | None = None,
 ) -> RetrievedChunk:
+    """A chunk read from the store (text and metadata) with the scores that found it."""
+
     def number(name: str) -> int:
         try:
             return int(meta.get(name) or 0)
@@ -181,9 +190,10 @@ def _to_chunk(
         position=number("position"),
         start=number("start"),
         end=number("end"),
+        children=tuple(child_headings(meta)),
         score=score,
         dense=dense,
-        bm25=bm25.get(chunk_id),
+        bm25=bm25,
     )
 
 
