@@ -16,7 +16,13 @@ NUMBER_WORDS = {
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20,
 }  # fmt: skip
 _GRAMMAR = frozenset(
-    ["a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "your", "my", "all", "both", "each", "every", "some", "any", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about", "under", "over", "into", "and", "or", "but", "nor", "not", "no", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "there", "here", "it", "they", "them", "we", "you", "i", "me", "us", "he", "she", "him", "as", "than", "then", "so", "if", "also", "just", "only", "very", "many", "much", "more", "most", "main", "key", "different", "other"]
+    (
+        "a an the this that these those its their his her our your my all both each every some any of in on "
+        "at to for from by with about under over into and or but nor not no is are was were be been being do "
+        "does did have has had can could should would will shall may might must what which who whom whose "
+        "when where why how there here it they them we you i me us he she him as than then so if also just "
+        "only very many much more most main key different other"
+    ).split()
 )
 """Function words (and a few quantifiers): a number after one of these is a count, not a label."""
 _WORD = re.compile(r"[A-Za-z][\w’'./-]*|\d+(?:\.\d+)*")
@@ -101,8 +107,10 @@ def labels(text: str) -> tuple[Label, ...]:
                 found.extend(_label_run(found[-1], token, noun))
             continue
         pronoun = token.lower() == "one" and i >= 2 and words[i - 2].lower() in ("the", "a", "an", "this", "that")
-        if _is_label(token) and not pronoun and not (
-            token.lower() in NUMBER_WORDS and i + 1 < len(words) and _is_noun(words[i + 1])
+        if (
+            _is_label(token)
+            and not pronoun
+            and not (token.lower() in NUMBER_WORDS and i + 1 < len(words) and _is_noun(words[i + 1]))
         ):
             found.append(Label(noun.rstrip("s") if len(noun) > 3 else noun, _label_value(token)))
     return tuple(dict.fromkeys(found))
@@ -189,8 +197,10 @@ def shape_of(question: str) -> Shape:
         return Shape("list", text, labels=found_labels, anchors=marks, explicit=False)
     if wh in ("who", "whom", "whose") or re.match(r"\s*(?:in|by|with)\s+whose?\b", low):
         return Shape("who", text, labels=found_labels, anchors=marks)
-    if wh == "when" or re.match(r"\s*(?:from|since|until|by)\s+what\s+(?:date|year|time)\b", low) or re.search(
-        r"\bwhat\s+(?:date|year)\b", low
+    if (
+        wh == "when"
+        or re.match(r"\s*(?:from|since|until|by)\s+what\s+(?:date|year|time)\b", low)
+        or re.search(r"\bwhat\s+(?:date|year)\b", low)
     ):
         return Shape("when", text, labels=found_labels, anchors=marks)
     if wh in ("where", "why"):
