@@ -15,15 +15,14 @@ NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20,
 }  # fmt: skip
-_GRAMMAR = frozenset(
-    (
-        "a an the this that these those its their his her our your my all both each every some any of in on "
-        "at to for from by with about under over into and or but nor not no is are was were be been being do "
-        "does did have has had can could should would will shall may might must what which who whom whose "
-        "when where why how there here it they them we you i me us he she him as than then so if also just "
-        "only very many much more most main key different other"
-    ).split()
+_GRAMMAR_TEXT = (
+    "a an the this that these those its their his her our your my all both each every some any of in on "
+    "at to for from by with about under over into and or but nor not no is are was were be been being do "
+    "does did have has had can could should would will shall may might must what which who whom whose "
+    "when where why how there here it they them we you i me us he she him as than then so if also just "
+    "only very many much more most main key different other"
 )
+_GRAMMAR = frozenset(_GRAMMAR_TEXT.split())
 """Function words (and a few quantifiers): a number after one of these is a count, not a label."""
 _WORD = re.compile(r"[A-Za-z][\w’'./-]*|\d+(?:\.\d+)*")
 _LABEL_TOKEN = re.compile(r"^(?:[A-Z]|\d{1,3}(?:\.\d{1,3})*|[ivx]{1,4})$")
