@@ -41,7 +41,7 @@ from assistant.refusal import (
 from assistant.retrieval import rewrite_followup, search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
-from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck
+from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck, message_text
 
 NOT_COVERED = "NOT_COVERED"
 LOCAL_SOURCES = 3
@@ -170,9 +170,12 @@ def ask_stream(
     if backend == "local":
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
+    said = previous_answer(history) if standalone != question else []
     if llm is None:
-        extraction = extractive_answer(standalone, chunks, services.vectors, services.store)
+        extraction = extractive_answer(standalone, chunks, services.vectors, services.store, already_said=said)
         raw, chunks = extraction.text, extraction.chunks
+        if extraction.repeated and raw:
+            raw = f"As above: {raw}"  # the follow-up asks for what the previous answer gave
         yield AnswerEvent("token", raw)
     else:
         pieces: list[str] = []
@@ -227,6 +230,16 @@ def ask_stream(
         retrieved=chunks,
     )
     yield finish(answer)
+
+
+def previous_answer(history: Sequence[dict] | None) -> list[str]:
+    """The sentences of the last assistant turn in ``history``, without their citation markers."""
+    for message in reversed(history or []):
+        role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+        if role == "assistant":
+            content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
+            return [strip_citations(s) for s in split_sentences(message_text(content))]
+    return []
 
 
 def ask(question: str, history: Sequence[dict] | None = None, **kwargs) -> Answer:

@@ -18,10 +18,10 @@ import numpy as np
 
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
-from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts
+from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts, topic_words
 from assistant.text import content_words, strip_citations
 from assistant.types import RetrievedChunk
-from assistant.units import AnswerUnit, Library, all_units
+from assistant.units import AnswerUnit, Entry, Library, all_units
 
 MAX_SOURCES = 3
 MAX_SENTENCES = 3
@@ -32,6 +32,7 @@ LIST_RATIO = 0.85
 LABEL_BONUS = 0.6
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][\w’'&-]*)*")
 
 
@@ -67,9 +68,11 @@ def extractive_answer(
         return Extraction("", library.chunks)
     said = {_norm(s) for s in already_said}
     chosen: list[AnswerUnit] = []
-    for part in parts:
+    for i, part in enumerate(parts):
+        if i and _PRONOUN.search(part):  # "… and what did he compare it to": it is the first part's subject
+            part = f"{part} ({' '.join(topic_words(parts[0]))})"
         shape = shape_of(part)
-        picked = _answer_part(shape, question, candidates, vectors, said)
+        picked = _answer_part(shape, question, candidates, vectors, said, chosen)
         chosen.extend(u for u in picked if u not in chosen)
     repeated = bool(said) and all(_norm(u.text) in said or _norm(u.lead) in said for u in chosen)
     return Extraction(render(chosen), library.chunks, chosen, repeated)
@@ -77,7 +80,8 @@ def extractive_answer(
 
 def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]:
     """The chunks to read: the best few, and any other retrieved chunk whose text or heading names a label asked."""
-    wanted = list(range(1, min(len(chunks), MAX_SOURCES) + 1))
+    listing = any(shape.kind == "list" for shape in shapes)
+    wanted = list(range(1, (len(chunks) if listing else min(len(chunks), MAX_SOURCES)) + 1))
     labels = [label for shape in shapes for label in shape.labels]
     for n, chunk in enumerate(chunks, start=1):
         if n not in wanted and any(_label_in(label, f"{chunk.section}\n{chunk.text}") for label in labels):
@@ -86,7 +90,12 @@ def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]
 
 
 def _answer_part(
-    shape: Shape, question: str, candidates: list[AnswerUnit], vectors: VectorCache, said: set[str]
+    shape: Shape,
+    question: str,
+    candidates: list[AnswerUnit],
+    vectors: VectorCache,
+    said: set[str],
+    chosen: Sequence[AnswerUnit] = (),
 ) -> list[AnswerUnit]:
     if shape.kind == "acronym":
         expansion = [u for u in candidates if u.kind in ("sentence", "item") and expands(shape.term, u.lead)]
@@ -95,6 +104,8 @@ def _answer_part(
     scores = _scores(shape, question, candidates, vectors)
     if said:  # a follow-up: what the previous answer said counts for less
         scores = scores - 0.25 * np.array([_norm(u.lead) in said or _norm(u.text) in said for u in candidates])
+    if chosen:  # a later part of the question: what an earlier part took is already answered
+        scores = scores - 0.3 * np.array([u in chosen for u in candidates])
     order = [int(i) for i in np.argsort(-scores)]
     best = order[0]
     if shape.labels:
@@ -106,7 +117,7 @@ def _answer_part(
         if picked:
             return picked
     top = candidates[best]
-    if top.kind in ("list", "outline") and top.lead and top.items:
+    if top.kind in ("list", "outline") and top.items and _is_lead_in(top.lead):
         return [top]  # the best match leads into a list: the list is the answer
     if top.kind == "item":
         holder = _list_holding(top, candidates)
@@ -133,19 +144,29 @@ def _scores(shape: Shape, question: str, candidates: list[AnswerUnit], vectors: 
     similarity = np.maximum(whole @ embedded[0], lead @ embedded[0])
     if shape.text != question:  # one part of several: the whole question is its context
         similarity = 0.7 * similarity + 0.3 * np.maximum(whole @ embedded[1], lead @ embedded[1])
-    q_words = content_words(shape.text)
-    overlap = np.array(
-        [len(q_words & (content_words(u.text) | content_words(u.context))) / max(len(q_words), 1) for u in candidates]
-    )
+    # Words in brackets were carried over from the conversation or another part: context, worth half.
+    own, _, carried = shape.text.partition(" (")
+    q_words = content_words(own)
+    c_words = content_words(carried) - q_words
+    total = max(len(q_words) + 0.5 * len(c_words), 1)
+    overlap = []
+    for unit in candidates:
+        words = content_words(unit.text) | content_words(unit.context)
+        overlap.append((len(q_words & words) + 0.5 * len(c_words & words)) / total)
     prior = np.array([0.05 * max(MAX_SOURCES - u.source, 0) for u in candidates])
     fit = np.array([_fit(shape, u) for u in candidates])
-    return similarity + 0.5 * overlap + prior + fit
+    return similarity + 0.5 * np.array(overlap) + prior + fit
 
 
 def _fit(shape: Shape, unit: AnswerUnit) -> float:
     """How well a unit's form suits the question's form (a date for "when", a list for "what are the four")."""
     text = unit.text
     bonus = 0.0
+    quoted = _quoted(shape.text)
+    if quoted and any(q in text.lower() for q in quoted):
+        bonus += 0.3  # the question quotes this unit's words
+    elif unit.is_list and _heading_named(unit, shape.text):
+        bonus += 0.3  # the question names the heading this list sits under
     if unit.kind == "heading" and not any(_label_in(label, unit.lead) for label in shape.labels):
         counted = shape.count is not None and len(unit.items) == shape.count
         bonus -= 0.05 if counted else 0.25
@@ -170,6 +191,23 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     return bonus
 
 
+def _heading_named(unit: AnswerUnit, question: str) -> bool:
+    heading = unit.lead if unit.lead else unit.context.split(" › ")[-1]
+    heading = heading.lower().rstrip(":").strip()
+    return len(heading) > 3 and heading in question.lower()
+
+
+def _is_lead_in(text: str) -> bool:
+    """A sentence that introduces what follows, not a bare sub-heading."""
+    return text.rstrip().endswith(":") or len(text.split()) > 6
+
+
+def _quoted(text: str) -> list[str]:
+    """Phrases the question quotes: 'Verify the result', “Do not over-claim”."""
+    found = re.findall(r"(?:^|\s)['‘\"“]([^'’\"”]{3,80})['’\"”]", text)
+    return [q.lower().strip() for q in found]
+
+
 def _by_labels(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, order: list[int]) -> list[AnswerUnit]:
     """The unit each label names ("principle F" → "F. Managing risks…"); a phrase naming several at once wins."""
     phrase = [i for i in order if _phrase_in(shape, candidates[i].lead)]
@@ -191,6 +229,20 @@ def _by_labels(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
         unit = candidates[(preferred or matching)[0]]
         if unit not in picked:
             picked.append(unit)
+    holders = {id(h): h for u in picked if u.kind == "item" and (h := _list_holding(u, candidates)) is not None}
+    if len(picked) > 1 and len(holders) == 1 and all(u.kind == "item" for u in picked):
+        holder = next(iter(holders.values()))
+        wanted = {u.lead for u in picked}
+        return [
+            AnswerUnit(
+                "list",
+                holder.source,
+                holder.order,
+                holder.lead,
+                tuple(e for e in holder.items if e.text in wanted),
+                holder.context,
+            )
+        ]
     return picked
 
 
@@ -246,10 +298,11 @@ def _label_level(label: Label, text: str) -> int:
     if number is not None:
         words += [w for w, v in _NUMBER_NAMES.items() if v == number]
     alternatives = "|".join(re.escape(w) for w in words)
-    named = re.search(rf"\b{re.escape(label.noun)}s?\s+(?:{alternatives})\b", text, re.IGNORECASE)
+    named = re.search(rf"\b{re.escape(label.noun)}s?\s+(?:{alternatives})(?:\s*[:.)–-]|\s*$)?", text, re.IGNORECASE)
     if not named:
         return 0
-    return 2 if named.start() == 0 else 1
+    heading_like = named.start() == 0 and (named.group(0)[-1] in ":.)–-" or named.end() == len(text))
+    return 2 if heading_like else 1
 
 
 def _phrase_in(shape: Shape, text: str) -> bool:
@@ -270,6 +323,18 @@ def _norm(text: str) -> str:
 def render(chosen: Sequence[AnswerUnit]) -> str:
     """The units as answer text: sentences run together as a paragraph; a list is its lead-in, then one item a line."""
     blocks: list[list[str]] = []
+    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped.
+    chosen = [
+        AnswerUnit(
+            u.kind,
+            u.source,
+            u.order,
+            strip_citations(u.lead),
+            tuple(Entry(strip_citations(e.text), e.source) for e in u.items),
+            u.context,
+        )
+        for u in chosen
+    ]
     for unit in chosen:
         if unit.is_list or (unit.kind == "list" and unit.items):
             lines = [f"{unit.lead} [{unit.source}]"] if unit.lead else []

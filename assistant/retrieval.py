@@ -224,6 +224,10 @@ _DEMONSTRATIVES = _wordset("this these those that's former latter")
 _PRONOUNS = _wordset("it its it's itself they them their theirs themselves he she him his her")
 """Point back only when no noun in the question could be their antecedent: "What are its themes?" leans on the
 conversation, "How does the public body manage its resources?" does not."""
+_SUBJECT_PRONOUNS = _wordset("it they he she")
+_AUXILIARIES = _wordset("is was are were do does did can could should would will has have had must may might")
+_ONE_REFERS = re.compile(r"\b(?:the|this|that)\s+[\w-]+\s+one\b|\bwhich\s+one\b", re.IGNORECASE)
+"""'the environmental one', 'which one': a noun from the conversation stands behind "one"."""
 _THAT_REFERS = _wordset(
     "is was mean means one ones apply applies work works cover covers include includes say says said "
     "framework principle pillar theme measure model act section part list document guidance report approach "
@@ -261,12 +265,16 @@ def is_followup(question: str) -> bool:
         return False
     if _LEADS.match(text) or _CONTINUATIONS.match(text):
         return True
+    if _ONE_REFERS.search(text):
+        return True
     words = _words(text)
     for i, w in enumerate(words):
         if w in _DEMONSTRATIVES:
             return True
         if w in _PRONOUNS and all(p in _MINOR or p in _STARTERS for p in words[:i]):
             return True
+        if w in _SUBJECT_PRONOUNS and i and words[i - 1] in _AUXILIARIES:
+            return True  # "What strategic skills does it need?": the subject is someone from the conversation
         if w == "that" and (i == 0 or i == len(words) - 1 or words[i + 1] in _THAT_REFERS):
             return True
     return len(words) <= 3 and bool(words) and words[0] not in _STARTERS

@@ -85,6 +85,11 @@ def number_value(token: str) -> int | None:
     return NUMBER_WORDS.get(low)
 
 
+def topic_words(text: str) -> list[str]:
+    """The words of ``text`` that are not function words, in order."""
+    return [w for w in _WORD.findall(text) if w.lower() not in _GRAMMAR]
+
+
 def split_parts(question: str) -> list[str]:
     """The questions a multi-part question joins ("When was X introduced, and what must Y do?" → two)."""
     parts = [p.strip(" ,;?") for p in _PART_BREAK.split(question.strip())]

@@ -122,8 +122,8 @@ def blocks(text: str) -> list[tuple[str, str]]:
     return [(kind, body) for kind, body in out if kind != "gap" and body]
 
 
-def _entries(parts: list[tuple[str, str]], start: int, source: int) -> tuple[list[Entry], int]:
-    """The list that starts at ``parts[start]``: items, and sub-headings with what sits under them."""
+def _entries(parts: list[tuple[str, str]], start: int, source: int, groups: bool = True) -> tuple[list[Entry], int]:
+    """The list that starts at ``parts[start]``: items and, with ``groups``, sub-headings with what sits under them."""
     entries: list[Entry] = []
     i = start
     while i < len(parts) and len(entries) < MAX_ITEMS:
@@ -131,7 +131,7 @@ def _entries(parts: list[tuple[str, str]], start: int, source: int) -> tuple[lis
         if kind == "item":
             entries.append(Entry(body, source))
             i += 1
-        elif kind == "heading" and i + 1 < len(parts) and parts[i + 1][0] != "heading":
+        elif groups and kind == "heading" and i + 1 < len(parts) and parts[i + 1][0] != "heading":
             j = i + 1
             under = []
             while j < len(parts) and parts[j][0] == "item":
@@ -166,14 +166,17 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
         context = f"{chunk.section} {sub}".strip()
         if kind == "heading":
             sub = body
-            entries, end = _entries(parts, i + 1, source)
-            if len(entries) > 1 or (entries and parts[i + 1][0] == "item"):
-                out.append(AnswerUnit("list", source, i, body, tuple(entries), chunk.section))
+            under = []
+            while i + 1 + len(under) < len(parts) and parts[i + 1 + len(under)][0] == "item":
+                under.append(Entry(parts[i + 1 + len(under)][1], source))
+            if under:  # a sub-heading and the items under it
+                out.append(AnswerUnit("list", source, i, body, tuple(under[:MAX_ITEMS]), chunk.section))
             i += 1
             continue
         if kind == "item":
-            entries, end = _entries(parts, i, source)
-            out.append(AnswerUnit("list", source, i, "", tuple(entries), context))
+            entries, end = _entries(parts, i, source, groups=not sub)
+            lead = split_sentences(parts[i - 1][1])[-1] if i and parts[i - 1][0] == "para" else ""
+            out.append(AnswerUnit("list", source, i, lead, tuple(entries), context))
             out.extend(AnswerUnit("item", source, i, e.text, (), context) for e in entries)
             i = end
             continue
@@ -186,6 +189,11 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
                     out.extend(AnswerUnit("item", e.source, i, e.text, (), sentence) for e in unit.items)
                 continue  # a lead-in never stands alone
             out.append(AnswerUnit("sentence", source, i * 100 + j, sentence, (), context))
+            if j == len(sentences) - 1 and i + 1 == len(parts):
+                # A closing sentence whose list fills the next chunk ("… via the links below") leads into it.
+                entries = _continued(library, chunk)
+                if entries:
+                    out.append(AnswerUnit("list", source, i, sentence, tuple(entries), context))
         i += 1
     return out
 
@@ -197,30 +205,40 @@ def _led_list(
     entries, _ = _entries(parts, i + 1, source)
     if entries:
         return AnswerUnit("list", source, i, lead, tuple(entries), context)
-    if i + 1 < len(parts):
+    if i + 1 == len(parts):
+        entries = _continued(library, chunk)
+    elif i + 1 < len(parts):
         # Two lead-ins in a row ("… four pillars:" then "… as follows:"): the first leads what the second does.
         following = split_sentences(parts[i + 1][1]) if parts[i + 1][0] == "para" else []
         if len(following) == 1 and following[0].rstrip().endswith(":"):
             then = _led_list(library, chunk, source, parts, i + 1, following[0], context)
             return AnswerUnit(then.kind, source, i, lead, then.items, context) if then else None
         return None
-    current = chunk
-    for _ in range(CONTINUED_CHUNKS):
-        following = library.next_chunk(current)
-        if following is None or following.section != chunk.section:
-            break
-        following_parts = blocks(following.text)
-        more, end = _entries(following_parts, 0, library.number(following))
-        entries.extend(more)
-        if end < len(following_parts) or not more:
-            break
-        current = following
     if entries:
         return AnswerUnit("list", source, i, lead, tuple(entries[:MAX_ITEMS]), context)
     children = _children(library, chunk)
     if children:
         return AnswerUnit("outline", source, i, lead, tuple(children), context)
     return None
+
+
+def _continued(library: Library, chunk: RetrievedChunk) -> list[Entry]:
+    """The list that opens the chunks after ``chunk`` in its section (a list too long for the chunk of its lead-in)."""
+    entries: list[Entry] = []
+    current = chunk
+    for _ in range(CONTINUED_CHUNKS):
+        following = library.next_chunk(current)
+        if following is None or following.section != chunk.section:
+            break
+        following_parts = blocks(following.text)
+        if not following_parts or following_parts[0][0] != "item":
+            break
+        more, end = _entries(following_parts, 0, library.number(following))
+        entries.extend(more)
+        if end < len(following_parts) or not more:
+            break
+        current = following
+    return entries[:MAX_ITEMS]
 
 
 def _children(library: Library, chunk: RetrievedChunk) -> list[Entry]:
@@ -242,7 +260,9 @@ def _outline(library: Library, chunk: RetrievedChunk, source: int) -> list[Answe
     heading = chunk.section.split(SECTION_SEPARATOR)[-1]
     if not heading:
         return []
-    return [AnswerUnit("heading", source, -2, heading, tuple(_children(library, chunk)), chunk.section)]
+    children = _children(library, chunk)
+    items = tuple(children) if len(children) > 1 else ()  # a single child heading is no outline
+    return [AnswerUnit("heading", source, -2, heading, items, chunk.section)]
 
 
 def all_units(library: Library, sources: Sequence[int]) -> list[AnswerUnit]:
