@@ -31,6 +31,7 @@ from assistant.config import Settings
 from assistant.extractive import extractive_answer
 from assistant.grounding import GroundingChecker, best_quote, meets_threshold
 from assistant.refusal import (
+    DENSE_WITH_ANCHORS,
     looks_like_injection,
     missing_anchors,
     not_covered_message,
@@ -158,13 +159,13 @@ def ask_stream(
             retrieved=chunks,
         )
 
-    relevant, _ = relevance(standalone, chunks)
-    if not relevant:
-        yield finish(refuse())
-        return
+    relevant, best = relevance(standalone, chunks)
     missing = missing_anchors(standalone, chunks)
-    if missing:  # related texts, but not about the place, year or body the question names
+    if missing and best >= DENSE_WITH_ANCHORS:  # related texts, but not about the place, year or body named
         yield finish(refuse(not_covered_message(missing, chunks)))
+        return
+    if not relevant or missing:
+        yield finish(refuse())
         return
 
     if backend == "local":

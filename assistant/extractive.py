@@ -251,20 +251,21 @@ def _best_list(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
     best = scores[order[0]]
     lists = [i for i in order if candidates[i].is_list]
     if shape.count is not None:
-        exact = [i for i in lists if len(candidates[i].items) == shape.count]
-        if exact:
-            return [candidates[exact[0]]]
-        run = _lists_adding_up(shape.count, [candidates[i] for i in lists])
-        if run:
-            return run
+        # Lists with exactly the entries counted, or lists of one section adding up to it: the best scored wins.
+        index = {id(candidates[i]): i for i in lists}
+        options = [[candidates[i]] for i in lists if len(candidates[i].items) == shape.count]
+        options += _lists_adding_up(shape.count, [candidates[i] for i in lists])
+        if options:
+            return max(options, key=lambda run: max(scores[index[id(u)]] for u in run) + (0.5 if len(run) > 1 else 0))
     if lists and scores[lists[0]] >= (LIST_RATIO if shape.explicit else 1.0) * best:
         return [candidates[lists[0]]]
     return []
 
 
-def _lists_adding_up(count: int, lists: list[AnswerUnit]) -> list[AnswerUnit]:
-    """Consecutive lists of one section whose entries add up to ``count`` (a list interrupted by a sentence)."""
-    plain = sorted((u for u in lists if u.kind == "list" and u.lead), key=lambda u: (u.source, u.order))
+def _lists_adding_up(count: int, lists: list[AnswerUnit]) -> list[list[AnswerUnit]]:
+    """Runs of consecutive lists in one section whose entries add up to ``count`` (a list broken by a sentence)."""
+    plain = sorted((u for u in lists if u.kind == "list" and u.lead), key=lambda u: (u.context, u.order))
+    runs = []
     for i in range(len(plain)):
         total, run = 0, []
         for unit in plain[i:]:
@@ -275,8 +276,8 @@ def _lists_adding_up(count: int, lists: list[AnswerUnit]) -> list[AnswerUnit]:
             if total >= count:
                 break
         if total == count and len(run) > 1:
-            return run
-    return []
+            runs.append(run)
+    return runs
 
 
 def _list_holding(item: AnswerUnit, candidates: list[AnswerUnit]) -> AnswerUnit | None:

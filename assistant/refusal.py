@@ -81,9 +81,8 @@ def missing_anchors(question: str, chunks: list[RetrievedChunk]) -> list[str]:
 def not_covered_message(missing: list[str], chunks: list[RetrievedChunk]) -> str:
     """The reply when the nearest texts are related but do not mention what the question names."""
     named = " or ".join(missing[:3])
-    if not chunks:
-        return f"The texts don't mention {named}, so I can't answer that from them."
-    return f"The texts cover {_short(chunks[0].title)} but don't mention {named}, so I can't answer that from them."
+    nearest = f" The nearest they come is {_short(chunks[0].title)}." if chunks and chunks[0].title else ""
+    return f"The texts don't cover {named}, so I can't answer that from them.{nearest}"
 
 
 def _short(title: str) -> str:

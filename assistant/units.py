@@ -8,7 +8,7 @@ each cited to the chunk that holds it). A lead-in ending in ":" is never a unit 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.index.store import Store
@@ -41,7 +41,7 @@ class AnswerUnit:
     source: int
     """The number (from 1) of the chunk that holds the lead, in the :class:`Library`'s order."""
     order: int
-    """Reading order within its chunk."""
+    """Reading order in its document (the chunk's position, then the place in the chunk)."""
     lead: str = ""
     items: tuple[Entry, ...] = ()
     context: str = ""
@@ -195,7 +195,7 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
                 if entries:
                     out.append(AnswerUnit("list", source, i, sentence, tuple(entries), context))
         i += 1
-    return out
+    return [replace(unit, order=chunk.position * 100_000 + unit.order) for unit in out]
 
 
 def _led_list(
