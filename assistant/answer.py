@@ -28,7 +28,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings
-from assistant.extractive import extractive_answer
+from assistant.extractive import Extraction, extractive_answer
 from assistant.grounding import GroundingChecker, best_quote, meets_threshold
 from assistant.refusal import (
     DENSE_WITH_ANCHORS,
@@ -43,6 +43,7 @@ from assistant.retrieval import rewrite_followup, search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck, message_text
+from assistant.unit_prompt import unit_sources, with_units
 
 NOT_COVERED = "NOT_COVERED"
 LOCAL_SOURCES = 3
@@ -172,17 +173,20 @@ def ask_stream(
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
     said = previous_answer(history) if standalone != question else []
-    if llm is None:
+    extraction: Extraction | None = None
+    if llm is None or backend == "local":
+        # Extract first; the bundled model only connects the units, and is shown nothing else.
         extraction = extractive_answer(standalone, chunks, services.vectors, services.store, already_said=said)
-        raw, chunks = extraction.text, extraction.chunks
-        if extraction.repeated and raw:
-            raw = f"As above: {raw}"  # the follow-up asks for what the previous answer gave
+        chunks = extraction.chunks
+    if llm is None:
+        assert extraction is not None
+        raw = extraction.text
         yield AnswerEvent("token", raw)
     else:
         pieces: list[str] = []
         chain = PROMPT | llm | StrOutputParser()
         inputs = {
-            "sources": format_sources(chunks),
+            "sources": unit_sources(extraction) if extraction and extraction.text else format_sources(chunks),
             "question": standalone,
             "max_sentences": 5,
             "not_covered": NOT_COVERED,
@@ -201,6 +205,9 @@ def ask_stream(
     strict = _is_strict(settings, backend) or looks_like_injection(question)
     checker = services.checker
     sentences = verify(raw, chunks, checker)
+    if llm is not None and extraction is not None and extraction.text:
+        # A unit whose facts the model dropped or garbled is put back, sentence by sentence.
+        sentences = with_units(sentences, verify(extraction.text, chunks, checker))
     unsupported = [s.text for s in sentences if not s.supported]
     removed = len(unsupported) if strict else 0
     shown = [s for s in sentences if s.supported] if strict else sentences
@@ -214,6 +221,8 @@ def ask_stream(
         yield finish(refuse())
         return
     text, citations, shown = render(shown, chunks, services.embeddings)
+    if extraction is not None and extraction.repeated:
+        text = f"As above: {text}"  # the follow-up asks for what the previous answer gave
     answer = Answer(
         id=question_id,
         question=question,

@@ -202,9 +202,11 @@ def _led_list(
     library: Library, chunk: RetrievedChunk, source: int, parts: list[tuple[str, str]], i: int, lead: str, context: str
 ) -> AnswerUnit | None:
     """The list a lead-in sentence introduces: in this chunk, continued in the next ones, or the section outline."""
-    entries, _ = _entries(parts, i + 1, source)
+    entries, end = _entries(parts, i + 1, source)
     if entries:
-        return AnswerUnit("list", source, i, lead, tuple(entries), context)
+        if end == len(parts):  # the list runs to the end of the chunk: it may go on in the next one
+            entries += _continued(library, chunk)
+        return AnswerUnit("list", source, i, lead, tuple(entries[:MAX_ITEMS]), context)
     if i + 1 == len(parts):
         entries = _continued(library, chunk)
     elif i + 1 < len(parts):
