@@ -172,11 +172,13 @@ def ask_stream(
     if backend == "local":
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
-    said = previous_answer(history) if standalone != question else []
+    said = previous_answer(history)
     extraction: Extraction | None = None
     if llm is None or backend == "local":
         # Extract first; the bundled model only connects the units, and is shown nothing else.
-        extraction = extractive_answer(standalone, chunks, services.vectors, services.store, already_said=said)
+        extraction = extractive_answer(
+            standalone, chunks, services.vectors, services.store, already_said=said, follow_up=standalone != question
+        )
         chunks = extraction.chunks
     if llm is None:
         assert extraction is not None

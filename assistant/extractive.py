@@ -54,11 +54,13 @@ def extractive_answer(
     store: Store | None = None,
     *,
     already_said: Sequence[str] = (),
+    follow_up: bool = False,
 ) -> Extraction:
     """Compose an answer to ``question`` from ``chunks`` (numbered from 1 in the given order).
 
     ``store`` lets a list be read on into the next chunk and a section's child headings be cited;
-    ``already_said`` are the previous answer's sentences: a follow-up answers with something new when it can.
+    ``already_said`` are the previous answer's sentences: a ``follow_up`` answers with something new when it can,
+    and an answer made only of them is marked ``repeated``.
     """
     library = Library(list(chunks), store)
     parts = split_parts(question)
@@ -72,7 +74,7 @@ def extractive_answer(
         if i and _PRONOUN.search(part):  # "… and what did he compare it to": it is the first part's subject
             part = f"{part} ({' '.join(topic_words(parts[0]))})"
         shape = shape_of(part)
-        picked = _answer_part(shape, question, candidates, vectors, said, chosen)
+        picked = _answer_part(shape, question, candidates, vectors, said if follow_up else set(), chosen)
         chosen.extend(u for u in picked if u not in chosen)
     repeated = bool(said) and all(_norm(u.text) in said or _norm(u.lead) in said for u in chosen)
     return Extraction(render(chosen), library.chunks, chosen, repeated)
@@ -124,7 +126,7 @@ def _answer_part(
         items_near_top = sum(candidates[i].kind == "item" for i in order[:4])
         if holder is not None and (shape.kind == "list" or items_near_top >= 3):
             return [holder]
-    if top.kind in ("heading", "outline") and shape.kind not in ("list", "generic"):
+    if top.kind == "heading" and any(_label_in(label, top.lead) for label in shape.labels):
         return [top]
     limit = MAX_SENTENCES if shape.kind in ("generic", "define", "why") else 2
     kept = [

@@ -268,6 +268,8 @@ def is_followup(question: str) -> bool:
     if _ONE_REFERS.search(text):
         return True
     words = _words(text)
+    if len(words) <= 4 and any(w in _PRONOUNS for w in words):
+        return True  # "Who wrote it?": too short to hold what "it" stands for
     for i, w in enumerate(words):
         if w in _DEMONSTRATIVES:
             return True

@@ -158,7 +158,7 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
     if parts and parts[0][0] != "para":
         # A chunk that opens with its section's lists: the section heading leads them.
         entries, _ = _entries(parts, 0, source)
-        if len(entries) > 1 and parts[0][0] == "heading":
+        if len(entries) > 1 and parts[0][0] == "heading" and len(parts) > 1 and parts[1][0] == "item":
             out.append(AnswerUnit("list", source, -1, section_heading, tuple(entries), chunk.section))
     out.extend(_outline(library, chunk, source))
     while i < len(parts):
