@@ -86,8 +86,9 @@ def not_covered_message(missing: list[str], chunks: list[RetrievedChunk]) -> str
 
 
 def _short(title: str) -> str:
-    """A title without its subtitle or bracketed notes."""
-    return re.split(r"\s*[:(]", title, maxsplit=1)[0].strip() or title
+    """A title without bracketed notes, and of "Series: Name" its longer side."""
+    title = re.split(r"\s*\(", title, maxsplit=1)[0].strip() or title
+    return max(title.split(": "), key=len).strip()
 
 
 @lru_cache(maxsize=16)
@@ -141,7 +142,8 @@ def refusal_message(titles: list[str], question: str | None = None) -> str:
     """
     if question and looks_non_english(question):
         return (
-            "The texts are in English and I could not match your question to them: please ask it in English. "
+            "The framework texts are in English, and I could not match your question to them, so I can't answer "
+            "it. Ask it again in English, for example “What are the principles of good governance?”. "
             f"They cover {_covered(tuple(titles))}."
         )
     return f"The texts don't cover that, so I can't answer it from them. They cover {_covered(tuple(titles))}."
