@@ -162,7 +162,8 @@ def ask_stream(
 
     relevant, best = relevance(standalone, chunks)
     missing = missing_anchors(standalone, chunks)
-    if missing and best >= DENSE_WITH_ANCHORS:  # related texts, but not about the place, year or body named
+    if missing and best >= DENSE_WITH_ANCHORS and not looks_like_injection(question):
+        # Related texts, but not about the place, year or body named. (An instruction's words are never echoed.)
         yield finish(refuse(not_covered_message(missing, chunks)))
         return
     if not relevant or missing:

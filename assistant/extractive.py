@@ -29,7 +29,8 @@ KEEP_RATIO = 0.85
 """A sentence must reach this share of the best unit's score to be kept beside it."""
 LIST_RATIO = 0.85
 """For a list question, a list whose score reaches this share of the best unit's score wins."""
-LABEL_BONUS = 0.6
+LIST_MARGIN = 0.05
+"""For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
@@ -120,7 +121,10 @@ def _answer_part(
             return picked
     top = candidates[best]
     if top.kind in ("list", "outline") and top.items and _is_lead_in(top.lead):
-        return [top]  # the best match leads into a list: the list is the answer
+        # The best match leads into a list: the list is the answer, unless a sentence is about as good.
+        runner = next((i for i in order if candidates[i].kind in ("sentence", "item")), None)
+        if runner is None or scores[best] >= scores[runner] + LIST_MARGIN:
+            return [top]
     if top.kind == "item":
         holder = _list_holding(top, candidates)
         items_near_top = sum(candidates[i].kind == "item" for i in order[:4])

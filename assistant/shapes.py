@@ -193,7 +193,7 @@ def shape_of(question: str) -> Shape:
     low = text.lower()
     first = re.match(r"\s*(\w+)(?:\s+(\w+))?", low)
     wh, second = (first.group(1), first.group(2) or "") if first else ("", "")
-    if wh == "how" and second in ("many", "much"):
+    if (wh == "how" and second in ("many", "much")) or re.search(r"[,;]\s*how\s+(?:many|much)\b", low):
         return Shape("number", text, labels=found_labels, anchors=marks)
     if count or _LIST_FORM.search(text):
         return Shape("list", text, count=count, labels=found_labels, anchors=marks)
