@@ -228,11 +228,6 @@ _SUBJECT_PRONOUNS = _wordset("it they he she")
 _AUXILIARIES = _wordset("is was are were do does did can could should would will has have had must may might")
 _ONE_REFERS = re.compile(r"\b(?:the|this|that)\s+[\w-]+\s+one\b|\bwhich\s+one\b", re.IGNORECASE)
 """'the environmental one', 'which one': a noun from the conversation stands behind "one"."""
-_THAT_REFERS = _wordset(
-    "is was mean means one ones apply applies work works cover covers include includes say says said "
-    "framework principle pillar theme measure model act section part list document guidance report approach "
-    "question answer point outcome"
-)
 _STARTERS = _wordset(
     "what which who whom whose when where why how is are was were do does did can could should would will "
     "may might must has have had define explain list describe summarise summarize compare give show tell name "
@@ -277,7 +272,9 @@ def is_followup(question: str) -> bool:
             return True
         if w in _SUBJECT_PRONOUNS and i and words[i - 1] in _AUXILIARIES:
             return True  # "What strategic skills does it need?": the subject is someone from the conversation
-        if w == "that" and (i == 0 or i == len(words) - 1 or words[i + 1] in _THAT_REFERS):
+        # "that" after a verb or preposition points back ("what does that mean", "more about that"); after a noun
+        # it opens a clause ("the principle that covers risk").
+        if w == "that" and (i == 0 or i == len(words) - 1 or words[i - 1] in _MINOR or words[i - 1] in _STARTERS):
             return True
     return len(words) <= 3 and bool(words) and words[0] not in _STARTERS
 
@@ -358,9 +355,9 @@ def _deterministic_rewrite(question: str, previous: str) -> str:
 
 
 _CONDENSE_SYSTEM = (
-    "You rewrite the last question of a conversation about public value and social value frameworks into a "
+    "You rewrite the last question of a conversation about guidance documents into a "
     "standalone question that can be understood without the conversation. Resolve words like 'it', 'they', "
-    "'that' and fragments like 'and pillar three?' using the conversation: name the framework, section or "
+    "'that' and fragments like 'and section three?' using the conversation: name the framework, section or "
     "term they refer to. Keep the user's wording otherwise. If the question already stands alone, return it "
     "unchanged. Reply with the question only: no answer, no explanation, no quotes."
 )
