@@ -28,13 +28,22 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings
-from assistant.extractive import extractive_answer
+from assistant.extractive import Extraction, extractive_answer
 from assistant.grounding import GroundingChecker, best_quote, meets_threshold
-from assistant.refusal import looks_like_injection, refusal_message, relevance, without_injection
+from assistant.refusal import (
+    DENSE_WITH_ANCHORS,
+    looks_like_injection,
+    missing_anchors,
+    not_covered_message,
+    refusal_message,
+    relevance,
+    without_injection,
+)
 from assistant.retrieval import rewrite_followup, search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_ITEM, LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
-from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck
+from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck, message_text
+from assistant.unit_prompt import unit_sources, with_units
 
 NOT_COVERED = "NOT_COVERED"
 LOCAL_SOURCES = 3
@@ -139,34 +148,48 @@ def ask_stream(
         answer.timings_ms = {key: round(value, 1) for key, value in timings.items()}
         return AnswerEvent("final", answer.answer, answer)
 
-    def refuse() -> Answer:
+    def refuse(message: str | None = None) -> Answer:
         timings.setdefault("generate", 0.0)
         return Answer(
             id=question_id,
             question=question,
             standalone_question=standalone,
-            answer=refusal_message(services.titles.get(services.store), question),
+            answer=message or refusal_message(services.titles.get(services.store), question),
             refused=True,
             backend=backend,
             retrieved=chunks,
         )
 
-    relevant, _ = relevance(standalone, chunks)
-    if not relevant:
+    relevant, best = relevance(standalone, chunks)
+    missing = missing_anchors(standalone, chunks)
+    if missing and best >= DENSE_WITH_ANCHORS and not looks_like_injection(question):
+        # Related texts, but not about the place, year or body named. (An instruction's words are never echoed.)
+        yield finish(refuse(not_covered_message(missing, chunks)))
+        return
+    if not relevant or missing:
         yield finish(refuse())
         return
 
     if backend == "local":
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
+    said = previous_answer(history)
+    extraction: Extraction | None = None
+    if llm is None or backend == "local":
+        # Extract first; the bundled model only connects the units, and is shown nothing else.
+        extraction = extractive_answer(
+            standalone, chunks, services.vectors, services.store, already_said=said, follow_up=standalone != question
+        )
+        chunks = extraction.chunks
     if llm is None:
-        raw = extractive_answer(standalone, chunks, services.vectors)
+        assert extraction is not None
+        raw = extraction.text
         yield AnswerEvent("token", raw)
     else:
         pieces: list[str] = []
         chain = PROMPT | llm | StrOutputParser()
         inputs = {
-            "sources": format_sources(chunks),
+            "sources": unit_sources(extraction) if extraction and extraction.text else format_sources(chunks),
             "question": standalone,
             "max_sentences": 5,
             "not_covered": NOT_COVERED,
@@ -185,18 +208,24 @@ def ask_stream(
     strict = _is_strict(settings, backend) or looks_like_injection(question)
     checker = services.checker
     sentences = verify(raw, chunks, checker)
+    if llm is not None and extraction is not None and extraction.text:
+        # A unit whose facts the model dropped or garbled is put back, sentence by sentence.
+        sentences = with_units(sentences, verify(extraction.text, chunks, checker))
     unsupported = [s.text for s in sentences if not s.supported]
     removed = len(unsupported) if strict else 0
     shown = [s for s in sentences if s.supported] if strict else sentences
     if strict and not shown and llm is not None:
         # Nothing the model wrote survived verification: fall back to the extractive answer.
-        fallback = extractive_answer(standalone, chunks, services.vectors)
-        shown = [s for s in verify(fallback, chunks, checker) if s.supported]
+        fallback = extractive_answer(standalone, chunks, services.vectors, services.store)
+        chunks = fallback.chunks
+        shown = [s for s in verify(fallback.text, chunks, checker) if s.supported]
     timings["verify"] = (time.perf_counter() - generated_at) * 1000
     if not shown:
         yield finish(refuse())
         return
     text, citations, shown = render(shown, chunks, services.embeddings)
+    if extraction is not None and extraction.repeated:
+        text = f"As above: {text}"  # the follow-up asks for what the previous answer gave
     answer = Answer(
         id=question_id,
         question=question,
@@ -214,6 +243,16 @@ def ask_stream(
         retrieved=chunks,
     )
     yield finish(answer)
+
+
+def previous_answer(history: Sequence[dict] | None) -> list[str]:
+    """The sentences of the last assistant turn in ``history``, without their citation markers."""
+    for message in reversed(history or []):
+        role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+        if role == "assistant":
+            content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
+            return [strip_citations(s) for s in split_sentences(message_text(content))]
+    return []
 
 
 def ask(question: str, history: Sequence[dict] | None = None, **kwargs) -> Answer:

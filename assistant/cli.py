@@ -70,6 +70,7 @@ def ask_command(
     from assistant.models.chat import ChatModelError
 
     settings = get_settings()
+    _ensure_index(settings)
     options = {"settings": settings, "backend": backend, "doc_ids": framework or None, "k": k}
     try:
         if jsonl is not None:
@@ -86,6 +87,17 @@ def ask_command(
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
         return
     _print_answer(answer)
+
+
+def _ensure_index(settings) -> None:
+    """Build the index from the bundled corpus when it is empty (or an ingest was interrupted), as `pva serve` does."""
+    from ingest import ensure_index
+
+    with err_console.status("Building the index from the bundled corpus (first run)…"):
+        report = ensure_index(settings)
+    if report is not None and report.failed:
+        names = ", ".join(f.path for f in report.failed)
+        err_console.print(f"[yellow]Some files could not be indexed:[/] {names}")
 
 
 def _ask_jsonl(path: Path, options: dict) -> None:

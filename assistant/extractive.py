@@ -1,207 +1,362 @@
-"""The ``extractive`` backend: an answer made of the retrieved chunks' own most relevant sentences.
+"""The ``extractive`` backend: an answer made of whole units of the retrieved chunks, shaped by the question.
 
-No language model is involved, so every sentence is a verbatim quote of its cited source and the answer
-cannot say anything the framework texts do not. Sentences are scored by their similarity to the question
-(the bundled embedding model) plus the share of the question's content words they contain; the best are
-kept in reading order within each source, sources in rank order. When the best match is an item of a list
-(the Social Value Model's outcomes, a pillar's questions), the whole list is kept as a list.
+No language model is involved, so every line is a verbatim quote of its cited source. The question's form
+(:mod:`assistant.shapes`) decides the shape: a list (with exactly the entries counted, when a count is asked),
+an acronym's expansion, the sentence holding a name, date or number, the entry a label names, or the most
+relevant sentences. A multi-part question gets a unit per part. Units (:mod:`assistant.units`) are scored by
+their similarity to the question (the bundled embedding model) plus the share of the question's content words
+they and their headings contain. Nothing here knows the subject of the texts.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
-from assistant.text import LIST_ITEM, LIST_MARKER, content_words, split_sentences, strip_list_marker
+from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts, topic_words
+from assistant.text import LIST_ITEM, content_words, strip_citations
 from assistant.types import RetrievedChunk
+from assistant.units import AnswerUnit, Entry, Library, all_units
 
-MAX_SENTENCES = 4
-MAX_LIST_ITEMS = 14
 MAX_SOURCES = 3
-# A sentence must reach this share of the best sentence's score to be kept beside it.
-KEEP_RATIO = 0.8
-# For a list question, a list whose best line scores this share of the best sentence's score wins.
+MAX_SENTENCES = 3
+KEEP_RATIO = 0.85
+"""A sentence must reach this share of the best unit's score to be kept beside it."""
 LIST_RATIO = 0.85
-
-_LIST_QUESTION = re.compile(
-    r"\b(what are|which are|list|name the|all the|what (?:\w+ ){0,3}(?:does|do|should) .{0,60}\b(?:ask|include))\b"
-    r"|\b(themes|principles|outcomes|questions|pillars|categories|measures|areas|skills|steps)\b",
-    re.IGNORECASE,
-)
-_LABEL = re.compile(
-    r"\b(?:principle|pillar|area|theme|outcome|category)\s+([A-G]|\d+|one|two|three|four|five)\b", re.IGNORECASE
-)
-_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
-_ORDINALS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+"""For a list question, a list whose score reaches this share of the best unit's score wins."""
+LIST_MARGIN = 0.05
+"""For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
+_DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][\w’'&-]*)*")
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A sentence or list item of a chunk, with its place in the chunk."""
+@dataclass
+class Extraction:
+    """The answer text with ``[n]`` markers, the chunks they number (retrieved ones first) and the units quoted."""
 
-    source: int
-    index: int
     text: str
-    is_item: bool
-    heading: bool = False
+    chunks: list[RetrievedChunk]
+    units: list[AnswerUnit] = field(default_factory=list)
+    repeated: bool = False
+    """Every unit chosen was already in the previous answer."""
 
 
-def units(chunk_text: str, source: int) -> list[Unit]:
-    """Split a chunk into sentences and list items, in reading order."""
-    out: list[Unit] = []
-    for line in chunk_text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            # A sub-heading kept inside a chunk (a theme, a question group) introduces the list below it.
-            out.append(Unit(source, len(out), line.lstrip("#").strip(), True, heading=True))
-            continue
-        if LIST_MARKER.match(line):
-            out.append(Unit(source, len(out), strip_list_marker(line), True))
-            continue
-        for sentence in split_sentences(line):
-            out.append(Unit(source, len(out), sentence, False))
-    return out
+def extractive_answer(
+    question: str,
+    chunks: Sequence[RetrievedChunk],
+    vectors: VectorCache,
+    store: Store | None = None,
+    *,
+    already_said: Sequence[str] = (),
+    follow_up: bool = False,
+) -> Extraction:
+    """Compose an answer to ``question`` from ``chunks`` (numbered from 1 in the given order).
 
-
-def extractive_answer(question: str, chunks: list[RetrievedChunk], vectors: VectorCache) -> str:
-    """Compose an answer from ``chunks`` (numbered from 1 in the given order) with ``[n]`` citations; ``vectors``
-    embeds the question and the chunks' sentences."""
-    candidates = [u for n, chunk in enumerate(chunks[:MAX_SOURCES], start=1) for u in units(chunk.text, n)]
-    candidates = [u for u in candidates if len(u.text) > 3] or candidates
+    ``store`` lets a list be read on into the next chunk and a section's child headings be cited;
+    ``already_said`` are the previous answer's sentences: a ``follow_up`` answers with something new when it can,
+    and an answer made only of them is marked ``repeated``.
+    """
+    library = Library(list(chunks), store)
+    parts = split_parts(question)
+    sources = _sources(chunks, [shape_of(p) for p in parts])
+    candidates = all_units(library, sources)
     if not candidates:
-        return ""
-    # The same chunks come back question after question: their sentences' vectors are cached.
-    embedded = vectors.get([question, *(u.text for u in candidates)])
-    similarity = embedded[1:] @ embedded[0]
-    q_words = content_words(question)
-    # A unit is read in its context: the words of its section's heading path count towards its overlap.
-    context = {n: content_words(chunk.section) for n, chunk in enumerate(chunks[:MAX_SOURCES], start=1)}
-    overlap = np.array(
-        [len(q_words & (content_words(u.text) | context[u.source])) / max(len(q_words), 1) for u in candidates]
-    )
-    # Earlier sources rank higher; a small prior keeps the answer anchored on the best chunk.
-    prior = np.array([0.05 * (MAX_SOURCES - u.source) for u in candidates])
-    bonus = np.array([_label_bonus(question, u) for u in candidates])
-    scores = similarity + 0.5 * overlap + prior + bonus
-    best = int(np.argmax(scores))
-    top = candidates[best]
-    listish = [i for i, u in enumerate(candidates) if u.is_item or u.text.endswith(":")]
-    if _LIST_QUESTION.search(question) and listish and bonus[best] == 0:
-        # A list question is best answered by a list, if one matches nearly as well as the best sentence.
-        best_list = max(listish, key=lambda i: scores[i])
-        if scores[best_list] >= LIST_RATIO * scores[best]:
-            best, top = best_list, candidates[best_list]
-    counted = _list_of_size(question, chunks[:MAX_SOURCES])
-    if counted and bonus[best] == 0:
-        # "What are the seven principles…": a list with exactly that many entries is the answer.
-        return _render(counted)
-    if bonus[best] > 0:
-        # The question names an item by its label ("principle F"): answer with exactly that item.
-        chosen = [u for u, b in zip(candidates, bonus, strict=True) if b >= bonus[best]][:MAX_SENTENCES]
-    elif top.text.endswith(":") or (top.is_item and _LIST_QUESTION.search(question)):
-        # A list question, or the best match introduces a list ("… as follows:"): answer with the list.
-        chosen = _whole_list(chunks[top.source - 1].text, top.source, top)
-    else:
-        order = np.argsort(-scores)
-        chosen = [candidates[i] for i in order[:MAX_SENTENCES] if scores[i] >= KEEP_RATIO * scores[best] or i == best]
-    chosen = sorted(chosen, key=lambda u: (u.source != top.source, u.source, u.index))
-    return _render(chosen)
+        return Extraction("", library.chunks)
+    said = {_norm(s) for s in already_said}
+    chosen: list[AnswerUnit] = []
+    for i, part in enumerate(parts):
+        if i and _PRONOUN.search(part):  # "… and what did he compare it to": it is the first part's subject
+            part = f"{part} ({' '.join(topic_words(parts[0]))})"
+        shape = shape_of(part)
+        picked = _answer_part(shape, question, candidates, vectors, said if follow_up else set(), chosen)
+        chosen.extend(u for u in picked if u not in chosen)
+    repeated = bool(said) and all(_norm(u.text) in said or _norm(u.lead) in said for u in chosen)
+    return Extraction(render(chosen), library.chunks, chosen, repeated)
 
 
-_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-
-
-def _list_of_size(question: str, chunks: list[RetrievedChunk]) -> list[Unit] | None:
-    """The first list among ``chunks`` whose number of entries is the count the question asks for."""
-    unlabelled = _LABEL.sub(" ", question)  # "pillar three" names a pillar; it is not a count
-    match = re.search(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\b", unlabelled, re.IGNORECASE)
-    if not match or not _LIST_QUESTION.search(question):
-        return None
-    wanted = int(_COUNT_WORDS.get(match.group(1).lower(), match.group(1)))
+def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]:
+    """The chunks to read: the best few, and any other retrieved chunk whose text or heading names a label asked."""
+    listing = any(shape.kind == "list" for shape in shapes)
+    wanted = list(range(1, (len(chunks) if listing else min(len(chunks), MAX_SOURCES)) + 1))
+    labels = [label for shape in shapes for label in shape.labels]
     for n, chunk in enumerate(chunks, start=1):
-        all_units = units(chunk.text, n)
-        i = 0
-        while i < len(all_units):
-            if all_units[i].is_item and (i == 0 or not all_units[i - 1].is_item):
-                entries = _whole_list(chunk.text, n, all_units[i])
-                items = [u for u in entries if u.is_item]
-                if len(items) == wanted:
-                    return entries
-            i += 1
-    return None
+        if n not in wanted and any(_label_in(label, f"{chunk.section}\n{chunk.text}") for label in labels):
+            wanted.append(n)
+    return wanted
 
 
-def _label_bonus(question: str, unit: Unit) -> float:
-    """Boost the unit a question names by its label: "principle F" → "F. Managing risks…", "pillar three"."""
+def _answer_part(
+    shape: Shape,
+    question: str,
+    candidates: list[AnswerUnit],
+    vectors: VectorCache,
+    said: set[str],
+    chosen: Sequence[AnswerUnit] = (),
+) -> list[AnswerUnit]:
+    if shape.kind == "acronym":
+        expansion = [u for u in candidates if u.kind in ("sentence", "item") and expands(shape.term, u.lead)]
+        if expansion:
+            return expansion[:1]
+    scores = _scores(shape, question, candidates, vectors)
+    if said:  # a follow-up: what the previous answer said counts for less
+        scores = scores - 0.25 * np.array([_norm(u.lead) in said or _norm(u.text) in said for u in candidates])
+    if chosen:  # a later part of the question: what an earlier part took is already answered
+        scores = scores - 0.3 * np.array([u in chosen for u in candidates])
+    order = [int(i) for i in np.argsort(-scores)]
+    best = order[0]
+    if shape.labels:
+        picked = _by_labels(shape, candidates, scores, order)
+        if picked:
+            return picked
+    if shape.kind == "list":
+        picked = _best_list(shape, candidates, scores, order)
+        if picked:
+            return picked
+    top = candidates[best]
+    if top.kind in ("list", "outline") and top.items and _is_lead_in(top.lead):
+        # The best match leads into a list: the list is the answer, unless a sentence is about as good.
+        runner = next((i for i in order if candidates[i].kind in ("sentence", "item")), None)
+        if runner is None or scores[best] >= scores[runner] + LIST_MARGIN:
+            return [top]
+    if top.kind == "item":
+        holder = _list_holding(top, candidates)
+        items_near_top = sum(candidates[i].kind == "item" for i in order[:4])
+        if holder is not None and (shape.kind == "list" or items_near_top >= 3):
+            return [holder]
+    if top.kind == "heading" and any(_label_in(label, top.lead) for label in shape.labels):
+        return [top]
+    limit = MAX_SENTENCES if shape.kind in ("generic", "define", "why") else 2
+    kept = [
+        candidates[i]
+        for i in order[: limit * 2]
+        if candidates[i].kind in ("sentence", "item") and scores[i] >= KEEP_RATIO * scores[best]
+    ]
+    return (kept or [top])[:limit]
+
+
+def _scores(shape: Shape, question: str, candidates: list[AnswerUnit], vectors: VectorCache) -> np.ndarray:
+    texts = [u.text for u in candidates]
+    # A list is read both whole and by its lead-in: "what is X designed around" matches the lead-in alone.
+    leads = [u.lead if u.items and u.lead else u.text for u in candidates]
+    embedded = vectors.get([shape.text, question, *texts, *leads])
+    whole, lead = embedded[2 : 2 + len(texts)], embedded[2 + len(texts) :]
+    similarity = np.maximum(whole @ embedded[0], lead @ embedded[0])
+    if shape.text != question:  # one part of several: the whole question is its context
+        similarity = 0.7 * similarity + 0.3 * np.maximum(whole @ embedded[1], lead @ embedded[1])
+    # Words in brackets were carried over from the conversation or another part: context, worth half.
+    own, _, carried = shape.text.partition(" (")
+    q_words = content_words(own)
+    c_words = content_words(carried) - q_words
+    total = max(len(q_words) + 0.5 * len(c_words), 1)
+    overlap = []
+    for unit in candidates:
+        words = content_words(unit.text) | content_words(unit.context)
+        overlap.append((len(q_words & words) + 0.5 * len(c_words & words)) / total)
+    prior = np.array([0.05 * max(MAX_SOURCES - u.source, 0) for u in candidates])
+    fit = np.array([_fit(shape, u) for u in candidates])
+    return similarity + 0.5 * np.array(overlap) + prior + fit
+
+
+def _fit(shape: Shape, unit: AnswerUnit) -> float:
+    """How well a unit's form suits the question's form (a date for "when", a list for "what are the four")."""
+    text = unit.text
     bonus = 0.0
-    for label in _LABEL.findall(question):
-        label = _NUMBER_WORDS.get(label.lower(), label)
-        if re.match(rf"^{re.escape(label)}[.)]\s", unit.text):
-            bonus += 0.6
-        word = _ORDINALS.get(label)
-        if word and re.search(rf"\b(pillar|area) {word}\b", unit.text, re.I):
-            bonus += 0.6
+    quoted = _quoted(shape.text)
+    if quoted and any(q in text.lower() for q in quoted):
+        bonus += 0.3  # the question quotes this unit's words
+    elif unit.is_list and _heading_named(unit, shape.text):
+        bonus += 0.3  # the question names the heading this list sits under
+    if unit.kind == "heading" and not any(_label_in(label, unit.lead) for label in shape.labels):
+        counted = shape.count is not None and len(unit.items) == shape.count
+        bonus -= 0.05 if counted else 0.25
+    if shape.kind == "when":
+        bonus += 0.2 if _DATE.search(text) else -0.15
+    elif shape.kind == "number":
+        asked = {m.lower() for m in _NUMBER.findall(shape.text)}
+        found = {m for m in _NUMBER.findall(text)} - asked
+        bonus += 0.15 if found else -0.15
+    elif shape.kind == "who":
+        asked = {w.lower() for w in re.findall(r"\w+", shape.text)}
+        names = [n for n in _NAME.findall(unit.lead) if n.split()[0].lower() not in asked]
+        bonus += 0.15 if names else -0.1
+    elif shape.kind == "define" and shape.term:
+        term = re.escape(shape.term.strip("'\"‘’“”"))
+        if re.search(rf"{term}\W*(?:\([^)]*\)\s*)?(?:is|are|was|means|describes|refers)\b", text, re.IGNORECASE):
+            bonus += 0.15
+    elif shape.kind == "list" and shape.explicit and unit.is_list:
+        bonus += 0.1
+        if shape.count is not None:
+            bonus += 0.4 if len(unit.items) == shape.count else -0.1
     return bonus
 
 
-def _whole_list(chunk_text: str, source: int, anchor: Unit) -> list[Unit]:
-    """The list ``anchor`` belongs to or introduces, with its lead-in line; sub-headings head their items."""
-    all_units = units(chunk_text, source)
-    start = anchor.index
-    if anchor.is_item:  # walk back to the first item of this list
-        while start > 0 and all_units[start - 1].is_item:
-            start -= 1
-    else:
-        start += 1
-    end = start
-    while end < len(all_units) and all_units[end].is_item:
-        end += 1
-    items = all_units[start:end]
-    if not items:
-        return [anchor]
-    intro = [all_units[start - 1]] if start > 0 and not all_units[start - 1].is_item else []
-    merged: list[Unit] = []
-    for unit in items:
-        if merged and merged[-1].heading and not unit.heading:
-            head = merged[-1]
-            sep = ": " if not head.text.endswith(":") else " "
-            merged[-1] = Unit(source, head.index, f"{head.text}{sep}{unit.text}", True)
-        elif merged and not unit.heading and merged[-1].text.count(": ") and _same_group(all_units, merged[-1], unit):
-            last = merged[-1]
-            merged[-1] = Unit(source, last.index, f"{last.text}; {unit.text}", True)
+def _heading_named(unit: AnswerUnit, question: str) -> bool:
+    heading = unit.lead if unit.lead else unit.context.split(" › ")[-1]
+    heading = heading.lower().rstrip(":").strip()
+    return len(heading) > 3 and heading in question.lower()
+
+
+def _is_lead_in(text: str) -> bool:
+    """A sentence that introduces what follows, not a bare sub-heading."""
+    return text.rstrip().endswith(":") or len(text.split()) > 6
+
+
+def _quoted(text: str) -> list[str]:
+    """Phrases the question quotes: 'Verify the result', “Do not over-claim”."""
+    found = re.findall(r"(?:^|\s)['‘\"“]([^'’\"”]{3,80})['’\"”]", text)
+    return [q.lower().strip() for q in found]
+
+
+def _by_labels(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, order: list[int]) -> list[AnswerUnit]:
+    """The unit each label names ("principle F" → "F. Managing risks…"); a phrase naming several at once wins."""
+    phrase = [i for i in order if _phrase_in(shape, candidates[i].lead)]
+    if len(shape.labels) > 2 and shape.kind != "list" and phrase:
+        return [candidates[phrase[0]]]
+    picked: list[AnswerUnit] = []
+    for label in shape.labels:
+        levels = {i: _label_level(label, candidates[i].lead) for i in order}
+        top_level = max(levels.values(), default=0)
+        matching = [i for i in order if top_level and levels[i] == top_level]
+        if not matching:
+            continue
+        if shape.kind in ("number", "who", "when"):
+            preferred = [i for i in matching if candidates[i].kind in ("heading", "outline", "sentence", "item")]
+        elif shape.kind == "list":
+            preferred = [i for i in matching if candidates[i].is_list]
         else:
-            merged.append(unit)
-    return intro + [u for u in merged if not u.heading][:MAX_LIST_ITEMS]
+            preferred = [i for i in matching if candidates[i].kind in ("item", "outline", "sentence", "list")]
+        unit = candidates[(preferred or matching)[0]]
+        if unit not in picked:
+            picked.append(unit)
+    holders = {id(h): h for u in picked if u.kind == "item" and (h := _list_holding(u, candidates)) is not None}
+    if len(picked) > 1 and len(holders) == 1 and all(u.kind == "item" for u in picked):
+        holder = next(iter(holders.values()))
+        wanted = {u.lead for u in picked}
+        return [
+            AnswerUnit(
+                "list",
+                holder.source,
+                holder.order,
+                holder.lead,
+                tuple(e for e in holder.items if e.text in wanted),
+                holder.context,
+            )
+        ]
+    return picked
 
 
-def _same_group(all_units: list[Unit], head: Unit, item: Unit) -> bool:
-    """Whether ``item`` sits under the same sub-heading as the merged line that starts at ``head``."""
-    between = all_units[head.index + 1 : item.index]
-    return bool(between) and not any(u.heading for u in between) and any(u.heading for u in all_units[: head.index + 1])
+def _best_list(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, order: list[int]) -> list[AnswerUnit]:
+    """A list question's list: one with exactly the entries counted, else the best list nearly as good as the best."""
+    best = scores[order[0]]
+    lists = [i for i in order if candidates[i].is_list]
+    if shape.count is not None:
+        # Lists with exactly the entries counted, or lists of one section adding up to it: the best scored wins.
+        index = {id(candidates[i]): i for i in lists}
+        options = [[candidates[i]] for i in lists if len(candidates[i].items) == shape.count]
+        options += _lists_adding_up(shape.count, [candidates[i] for i in lists])
+        if options:
+            return max(options, key=lambda run: max(scores[index[id(u)]] for u in run) + (0.5 if len(run) > 1 else 0))
+    if lists and scores[lists[0]] >= (LIST_RATIO if shape.explicit else 1.0) * best:
+        return [candidates[lists[0]]]
+    return []
 
 
-def _render(chosen: list[Unit]) -> str:
-    lines: list[str] = []
+def _lists_adding_up(count: int, lists: list[AnswerUnit]) -> list[list[AnswerUnit]]:
+    """Runs of consecutive lists in one section whose entries add up to ``count`` (a list broken by a sentence)."""
+    plain = sorted((u for u in lists if u.kind == "list" and u.lead), key=lambda u: (u.context, u.order))
+    runs = []
+    for i in range(len(plain)):
+        total, run = 0, []
+        for unit in plain[i:]:
+            if run and unit.context != run[-1].context:
+                break
+            run.append(unit)
+            total += len(unit.items)
+            if total >= count:
+                break
+        if total == count and len(run) > 1:
+            runs.append(run)
+    return runs
+
+
+def _list_holding(item: AnswerUnit, candidates: list[AnswerUnit]) -> AnswerUnit | None:
+    return next((u for u in candidates if u.is_list and any(e.text == item.lead for e in u.items)), None)
+
+
+def _label_in(label: Label, text: str) -> bool:
+    """Whether ``text`` is or names the entry ``label``: "F. Managing…", "3) …", "Pillar three: …"."""
+    return _label_level(label, text) > 0
+
+
+def _label_level(label: Label, text: str) -> int:
+    """2 when ``text`` opens with the label ("F. Managing…", "Pillar three: …"), 1 when it mentions it, else 0."""
+    value = re.escape(label.value)
+    if re.match(rf"^\s*{value}[.):]\s", text):
+        return 2
+    words = [label.value]
+    number = number_value(label.value)
+    if number is not None:
+        words += [w for w, v in _NUMBER_NAMES.items() if v == number]
+    alternatives = "|".join(re.escape(w) for w in words)
+    named = re.search(rf"\b{re.escape(label.noun)}s?\s+(?:{alternatives})(?:\s*[:.)–-]|\s*$)?", text, re.IGNORECASE)
+    if not named:
+        return 0
+    heading_like = named.start() == 0 and (named.group(0)[-1] in ":.)–-" or named.end() == len(text))
+    return 2 if heading_like else 1
+
+
+def _phrase_in(shape: Shape, text: str) -> bool:
+    """Whether ``text`` names the labels as the question does ("principles C to G")."""
+    values = [label.value for label in shape.labels]
+    if len(values) < 2:
+        return False
+    return bool(re.search(rf"\b{re.escape(values[0])}\s+(?:to|and|-|–)\s+{re.escape(values[-1])}\b", text))
+
+
+_NUMBER_NAMES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+
+
+def _norm(text: str) -> str:
+    return " ".join(strip_citations(text).removeprefix(LIST_ITEM).lower().split()).rstrip(".")
+
+
+def render(chosen: Sequence[AnswerUnit]) -> str:
+    """The units as answer text: sentences run together as a paragraph; a list is its lead-in, then one item a line."""
+    blocks: list[list[str]] = []
+    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped.
+    chosen = [
+        AnswerUnit(
+            u.kind,
+            u.source,
+            u.order,
+            strip_citations(u.lead),
+            tuple(Entry(strip_citations(e.text), e.source) for e in u.items),
+            u.context,
+        )
+        for u in chosen
+    ]
     for unit in chosen:
-        text = unit.text.rstrip()
-        if unit.is_item:
-            lines.append(f"{LIST_ITEM}{text} [{unit.source}]")
+        if unit.is_list or (unit.kind == "list" and unit.items):
+            lines = [f"{unit.lead} [{unit.source}]"] if unit.lead else []
+            lines += [f"{LIST_ITEM}{entry.text} [{entry.source}]" for entry in unit.items]
+            blocks.append(lines)
+            blocks.append([])
+        elif unit.kind == "item":
+            if not blocks or not blocks[-1] or not blocks[-1][-1].startswith(LIST_ITEM):
+                blocks.append([])
+            blocks[-1].append(f"{LIST_ITEM}{unit.lead} [{unit.source}]")
         else:
-            if lines and lines[-1].startswith(LIST_ITEM):
-                lines.append("")
-            lines.append(f"{text} [{unit.source}]")
-    # Prose sentences run together as a paragraph; list items stay one per line.
-    out: list[str] = []
-    for line in lines:
-        if out and line and not line.startswith(LIST_ITEM) and out[-1] and not out[-1].startswith(LIST_ITEM):
-            out[-1] = f"{out[-1]} {line}"
-        else:
-            if out and line.startswith(LIST_ITEM) and out[-1] and not out[-1].startswith(LIST_ITEM):
-                out.append("")
-            out.append(line)
-    return "\n".join(out).strip()
+            sentence = f"{unit.lead} [{unit.source}]"
+            if blocks and blocks[-1] and not blocks[-1][-1].startswith(LIST_ITEM) and len(blocks[-1]) == 1:
+                blocks[-1][-1] = f"{blocks[-1][-1]} {sentence}"
+            else:
+                blocks.append([sentence])
+    paragraphs = ["\n".join(block) for block in blocks if block]
+    return "\n\n".join(paragraphs).strip()

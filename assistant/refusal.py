@@ -18,6 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from assistant.shapes import anchors, expands, shape_of
 from assistant.text import content_words, passage_text
 from assistant.types import RetrievedChunk
 
@@ -26,6 +27,10 @@ DENSE_MIN = 0.38
 DENSE_WITH_KEYWORDS = 0.24
 """A weaker dense match counts when the chunk also holds :data:`KEYWORD_SHARE` of the question's words."""
 KEYWORD_SHARE = 0.6
+DENSE_WITH_ANCHORS = 0.2
+"""A weaker dense match counts when the chunks mention every name and acronym the question does ("TOMs")."""
+TOPICS_NAMED = 3
+"""How many of the indexed documents a refusal names, shortest titles first."""
 
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|previous|prior)\b"
@@ -53,6 +58,11 @@ def relevance(question: str, chunks: list[RetrievedChunk]) -> tuple[bool, float]
     best_dense = max((c.dense or 0.0) for c in chunks)
     if best_dense >= DENSE_MIN:
         return True, best_dense
+    shape = shape_of(question)
+    if shape.kind == "acronym" and any(expands(shape.term, c.text) for c in chunks):
+        return True, best_dense  # a retrieved chunk spells the acronym out: that is the answer
+    if shape.anchors and best_dense >= DENSE_WITH_ANCHORS and not missing_anchors(question, chunks):
+        return True, best_dense
     words = content_words(question)
     if not words or best_dense < DENSE_WITH_KEYWORDS:
         return False, best_dense
@@ -60,11 +70,33 @@ def relevance(question: str, chunks: list[RetrievedChunk]) -> tuple[bool, float]
     return share >= KEYWORD_SHARE, best_dense
 
 
+def missing_anchors(question: str, chunks: list[RetrievedChunk]) -> list[str]:
+    """The names, acronyms and years of ``question`` that no chunk (text, heading path or title) mentions."""
+    found: set[str] = set()
+    for chunk in chunks:
+        found |= content_words(f"{chunk.title}\n{chunk.section}\n{chunk.text}")
+    return [anchor for anchor in anchors(question) if not content_words(anchor.replace("/", " ")) <= found]
+
+
+def not_covered_message(missing: list[str], chunks: list[RetrievedChunk]) -> str:
+    """The reply when the nearest texts are related but do not mention what the question names."""
+    named = " or ".join(missing[:3])
+    nearest = f" The nearest they come is {_short(chunks[0].title)}." if chunks and chunks[0].title else ""
+    return f"The texts don't cover {named}, so I can't answer that from them.{nearest}"
+
+
+def _short(title: str) -> str:
+    """A title without bracketed notes, and of "Series: Name" its longer side."""
+    title = re.split(r"\s*\(", title, maxsplit=1)[0].strip() or title
+    return max(title.split(": "), key=len).strip()
+
+
 @lru_cache(maxsize=16)
 def _covered(titles: tuple[str, ...]) -> str:
     if not titles:
         return "nothing yet: the index is empty (run `pva ingest`)"
-    return "; ".join(titles)
+    short = sorted(dict.fromkeys(_short(t) for t in titles), key=len)[:TOPICS_NAMED]
+    return ", ".join(short[:-1]) + (" and " if len(short) > 1 else "") + short[-1]
 
 
 _FUNCTION_WORDS = {
@@ -112,9 +144,6 @@ def refusal_message(titles: list[str], question: str | None = None) -> str:
         return (
             "The framework texts are in English, and I could not match your question to them, so I can't answer "
             "it. Ask it again in English, for example “What are the principles of good governance?”. "
-            f"They cover: {_covered(tuple(titles))}."
+            f"They cover {_covered(tuple(titles))}."
         )
-    return (
-        "The framework texts don't cover that, so I can't answer it from them. "
-        f"They cover: {_covered(tuple(titles))}. Try asking about one of those."
-    )
+    return f"The texts don't cover that, so I can't answer it from them. They cover {_covered(tuple(titles))}."

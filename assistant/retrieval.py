@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.config import Settings
+from assistant.index.outline import child_headings
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.services import Services, services_for
@@ -117,7 +118,8 @@ def search(
         text, meta = chunks[chunk_id]
         if wanted is not None and meta.get("doc_id") not in wanted:
             continue
-        results.append(_to_chunk(chunk_id, text, meta, fused[chunk_id], dense_scores.get(chunk_id), bm25_scores))
+        found = to_chunk(chunk_id, text, meta, fused[chunk_id], dense_scores.get(chunk_id), bm25_scores.get(chunk_id))
+        results.append(found)
         if len(results) == k:
             break
     return results
@@ -162,9 +164,16 @@ def _dense_search(
     return found
 
 
-def _to_chunk(
-    chunk_id: str, text: str, meta: dict[str, Any], score: float, dense: float | None, bm25: dict[str, float]
+def to_chunk(
+    chunk_id: str,
+    text: str,
+    meta: dict[str, Any],
+    score: float = 0.0,
+    dense: float | None = None,
+    bm25: float | None = None,
 ) -> RetrievedChunk:
+    """A chunk read from the store (text and metadata) with the scores that found it."""
+
     def number(name: str) -> int:
         try:
             return int(meta.get(name) or 0)
@@ -181,9 +190,10 @@ def _to_chunk(
         position=number("position"),
         start=number("start"),
         end=number("end"),
+        children=tuple(child_headings(meta)),
         score=score,
         dense=dense,
-        bm25=bm25.get(chunk_id),
+        bm25=bm25,
     )
 
 
@@ -214,11 +224,10 @@ _DEMONSTRATIVES = _wordset("this these those that's former latter")
 _PRONOUNS = _wordset("it its it's itself they them their theirs themselves he she him his her")
 """Point back only when no noun in the question could be their antecedent: "What are its themes?" leans on the
 conversation, "How does the public body manage its resources?" does not."""
-_THAT_REFERS = _wordset(
-    "is was mean means one ones apply applies work works cover covers include includes say says said "
-    "framework principle pillar theme measure model act section part list document guidance report approach "
-    "question answer point outcome"
-)
+_SUBJECT_PRONOUNS = _wordset("it they he she")
+_AUXILIARIES = _wordset("is was are were do does did can could should would will has have had must may might")
+_ONE_REFERS = re.compile(r"\b(?:the|this|that)\s+[\w-]+\s+one\b|\bwhich\s+one\b", re.IGNORECASE)
+"""'the environmental one', 'which one': a noun from the conversation stands behind "one"."""
 _STARTERS = _wordset(
     "what which who whom whose when where why how is are was were do does did can could should would will "
     "may might must has have had define explain list describe summarise summarize compare give show tell name "
@@ -251,13 +260,21 @@ def is_followup(question: str) -> bool:
         return False
     if _LEADS.match(text) or _CONTINUATIONS.match(text):
         return True
+    if _ONE_REFERS.search(text):
+        return True
     words = _words(text)
+    if len(words) <= 4 and any(w in _PRONOUNS for w in words):
+        return True  # "Who wrote it?": too short to hold what "it" stands for
     for i, w in enumerate(words):
         if w in _DEMONSTRATIVES:
             return True
         if w in _PRONOUNS and all(p in _MINOR or p in _STARTERS for p in words[:i]):
             return True
-        if w == "that" and (i == 0 or i == len(words) - 1 or words[i + 1] in _THAT_REFERS):
+        if w in _SUBJECT_PRONOUNS and i and words[i - 1] in _AUXILIARIES:
+            return True  # "What strategic skills does it need?": the subject is someone from the conversation
+        # "that" after a verb or preposition points back ("what does that mean", "more about that"); after a noun
+        # it opens a clause ("the principle that covers risk").
+        if w == "that" and (i == 0 or i == len(words) - 1 or words[i - 1] in _MINOR or words[i - 1] in _STARTERS):
             return True
     return len(words) <= 3 and bool(words) and words[0] not in _STARTERS
 
@@ -338,9 +355,9 @@ def _deterministic_rewrite(question: str, previous: str) -> str:
 
 
 _CONDENSE_SYSTEM = (
-    "You rewrite the last question of a conversation about public value and social value frameworks into a "
+    "You rewrite the last question of a conversation about guidance documents into a "
     "standalone question that can be understood without the conversation. Resolve words like 'it', 'they', "
-    "'that' and fragments like 'and pillar three?' using the conversation: name the framework, section or "
+    "'that' and fragments like 'and section three?' using the conversation: name the framework, section or "
     "term they refer to. Keep the user's wording otherwise. If the question already stands alone, return it "
     "unchanged. Reply with the question only: no answer, no explanation, no quotes."
 )

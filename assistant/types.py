@@ -26,6 +26,8 @@ class RetrievedChunk(BaseModel):
     position: int = 0
     start: int = 0
     end: int = 0
+    children: tuple[str, ...] = ()
+    """The headings directly under this chunk's section (its outline), when the index keeps them."""
     score: float = 0.0
     """Fused rank score (reciprocal rank fusion); only comparable within one result list."""
     dense: float | None = None

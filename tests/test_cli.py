@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,14 @@ def test_setup_errors_are_one_line_with_the_fix(tmp_path: Path, env: dict, hint:
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "error:" in done.stderr
     assert hint in done.stderr
+
+
+def test_ask_on_an_empty_data_dir_builds_the_index_first(settings) -> None:
+    from assistant.services import get_services
+
+    assert get_services(settings).store.count() == 0
+    result = runner.invoke(app, ["ask", "When was the Social Value Act introduced?", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output.strip().splitlines()[-1])
+    assert answer["refused"] is False and "2012" in answer["answer"]
+    assert get_services(settings).store.count() > 0
