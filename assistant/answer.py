@@ -143,69 +143,157 @@ def ask_stream(
     retrieved_at = time.perf_counter()
     timings = {"retrieve": (retrieved_at - started) * 1000}
 
-    def finish(answer: Answer) -> AnswerEvent:
-        timings["total"] = (time.perf_counter() - started) * 1000
-        answer.timings_ms = {key: round(value, 1) for key, value in timings.items()}
-        return AnswerEvent("final", answer.answer, answer)
+    reply = _Reply(question, standalone, question_id, backend, started, timings)
 
-    def refuse(message: str | None = None) -> Answer:
-        timings.setdefault("generate", 0.0)
-        return Answer(
-            id=question_id,
-            question=question,
-            standalone_question=standalone,
-            answer=message or refusal_message(services.titles.get(services.store), question),
-            refused=True,
-            backend=backend,
-            retrieved=chunks,
-        )
-
-    relevant, best = relevance(standalone, chunks)
-    missing = missing_anchors(standalone, chunks)
-    if missing and best >= DENSE_WITH_ANCHORS and not looks_like_injection(question):
-        # Related texts, but not about the place, year or body named. (An instruction's words are never echoed.)
-        yield finish(refuse(not_covered_message(missing, chunks)))
-        return
-    if not relevant or missing:
-        yield finish(refuse())
+    gate = _gate(question, standalone, chunks)
+    if gate is not None:
+        yield reply.refuse(gate or _general_refusal(services, question), chunks)
         return
 
-    if backend == "local":
-        # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
-        chunks = chunks[:LOCAL_SOURCES]
-    said = previous_answer(history)
-    extraction: Extraction | None = None
-    if llm is None or backend == "local":
-        # Extract first; the bundled model only connects the units, and is shown nothing else.
-        extraction = extractive_answer(
-            standalone, chunks, services.vectors, services.store, already_said=said, follow_up=standalone != question
-        )
+    extraction = _extract(question, standalone, history, chunks, llm, backend, services)
+    if extraction is not None:
         chunks = extraction.chunks
-    if llm is None:
-        assert extraction is not None
-        raw = extraction.text
-        yield AnswerEvent("token", raw)
-    else:
-        pieces: list[str] = []
-        chain = PROMPT | llm | StrOutputParser()
-        inputs = {
-            "sources": unit_sources(extraction) if extraction and extraction.text else format_sources(chunks),
-            "question": standalone,
-            "max_sentences": 5,
-            "not_covered": NOT_COVERED,
-        }
-        for piece in chain.stream(inputs):
-            pieces.append(piece)
-            yield AnswerEvent("token", piece)
-        raw = "".join(pieces)
+    elif backend == "local":
+        chunks = chunks[:LOCAL_SOURCES]
+    raw = yield from _generate(standalone, chunks, llm, extraction)
     generated_at = time.perf_counter()
     timings["generate"] = (generated_at - retrieved_at) * 1000
 
     if NOT_COVERED in raw and len(strip_citations(raw.replace(NOT_COVERED, "")).strip()) < 20:
-        yield finish(refuse())
+        yield reply.refuse(_general_refusal(services, question), chunks)
         return
     # A question that tries to give instructions is answered in strict mode whatever the backend.
     strict = _is_strict(settings, backend) or looks_like_injection(question)
+    shown, unsupported, removed, chunks = _checked(raw, standalone, chunks, llm, extraction, strict, services)
+    timings["verify"] = (time.perf_counter() - generated_at) * 1000
+    if not shown:
+        yield reply.refuse(_general_refusal(services, question), chunks)
+        return
+    text, citations, shown = render(shown, chunks, services.embeddings)
+    if extraction is not None and extraction.repeated:
+        text = f"As above: {text}"  # the follow-up asks for what the previous answer gave
+    supported = sum(s.supported for s in shown)
+    grounding = Grounding(supported=supported, total=len(shown) + removed, unsupported=unsupported)
+    yield reply.finish(
+        Answer(
+            id=question_id,
+            question=question,
+            standalone_question=standalone if standalone != question else None,
+            answer=text,
+            refused=False,
+            citations=citations,
+            backend=backend,
+            grounding=grounding,
+            sentences=shown,
+            retrieved=chunks,
+        )
+    )
+
+
+@dataclass
+class _Reply:
+    """What every answer to one question carries, and how its final event is made (with the timings)."""
+
+    question: str
+    standalone: str
+    question_id: str | int | None
+    backend: str
+    started: float
+    timings: dict[str, float]
+
+    def finish(self, answer: Answer) -> AnswerEvent:
+        self.timings["total"] = (time.perf_counter() - self.started) * 1000
+        answer.timings_ms = {key: round(value, 1) for key, value in self.timings.items()}
+        return AnswerEvent("final", answer.answer, answer)
+
+    def refuse(self, message: str, chunks: list[RetrievedChunk]) -> AnswerEvent:
+        self.timings.setdefault("generate", 0.0)
+        answer = Answer(
+            id=self.question_id,
+            question=self.question,
+            standalone_question=self.standalone,
+            answer=message,
+            refused=True,
+            backend=self.backend,
+            retrieved=chunks,
+        )
+        return self.finish(answer)
+
+
+def _extract(
+    question: str,
+    standalone: str,
+    history: Sequence[dict] | None,
+    chunks: list[RetrievedChunk],
+    llm: BaseChatModel | None,
+    backend: str,
+    services: Services,
+) -> Extraction | None:
+    """The extractive answer units, for the extractive and local backends (None for a remote model)."""
+    if llm is not None and backend != "local":
+        return None
+    if backend == "local":
+        # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
+        chunks = chunks[:LOCAL_SOURCES]
+    # Extract first; the bundled model only connects the units, and is shown nothing else.
+    return extractive_answer(
+        standalone,
+        chunks,
+        services.vectors,
+        services.store,
+        already_said=previous_answer(history),
+        follow_up=standalone != question,
+    )
+
+
+def _general_refusal(services: Services, question: str) -> str:
+    return refusal_message(services.titles.get(services.store), question)
+
+
+def _gate(question: str, standalone: str, chunks: list[RetrievedChunk]) -> str | None:
+    """None when the chunks can answer; else the refusal to give ("" for the general one)."""
+    relevant, best = relevance(standalone, chunks)
+    missing = missing_anchors(standalone, chunks)
+    if missing and best >= DENSE_WITH_ANCHORS and not looks_like_injection(question):
+        # Related texts, but not about the place, year or body named. (An instruction's words are never echoed.)
+        return not_covered_message(missing, chunks)
+    if not relevant or missing:
+        return ""
+    return None
+
+
+def _generate(
+    standalone: str, chunks: list[RetrievedChunk], llm: BaseChatModel | None, extraction: Extraction | None
+) -> Iterator[AnswerEvent]:
+    """Stream the answer text: the extraction itself, or the chat model's reply over the units (or chunks)."""
+    if llm is None:
+        assert extraction is not None
+        yield AnswerEvent("token", extraction.text)
+        return extraction.text
+    pieces: list[str] = []
+    chain = PROMPT | llm | StrOutputParser()
+    inputs = {
+        "sources": unit_sources(extraction) if extraction and extraction.text else format_sources(chunks),
+        "question": standalone,
+        "max_sentences": 5,
+        "not_covered": NOT_COVERED,
+    }
+    for piece in chain.stream(inputs):
+        pieces.append(piece)
+        yield AnswerEvent("token", piece)
+    return "".join(pieces)
+
+
+def _checked(
+    raw: str,
+    standalone: str,
+    chunks: list[RetrievedChunk],
+    llm: BaseChatModel | None,
+    extraction: Extraction | None,
+    strict: bool,
+    services: Services,
+) -> tuple[list[SentenceCheck], list[str], int, list[RetrievedChunk]]:
+    """Verify ``raw``: (sentences to show, unsupported texts, how many were removed, the chunks now cited)."""
     checker = services.checker
     sentences = verify(raw, chunks, checker)
     if llm is not None and extraction is not None and extraction.text:
@@ -219,30 +307,7 @@ def ask_stream(
         fallback = extractive_answer(standalone, chunks, services.vectors, services.store)
         chunks = fallback.chunks
         shown = [s for s in verify(fallback.text, chunks, checker) if s.supported]
-    timings["verify"] = (time.perf_counter() - generated_at) * 1000
-    if not shown:
-        yield finish(refuse())
-        return
-    text, citations, shown = render(shown, chunks, services.embeddings)
-    if extraction is not None and extraction.repeated:
-        text = f"As above: {text}"  # the follow-up asks for what the previous answer gave
-    answer = Answer(
-        id=question_id,
-        question=question,
-        standalone_question=standalone if standalone != question else None,
-        answer=text,
-        refused=False,
-        citations=citations,
-        backend=backend,
-        grounding=Grounding(
-            supported=sum(s.supported for s in shown),
-            total=len(shown) + removed,
-            unsupported=unsupported,
-        ),
-        sentences=shown,
-        retrieved=chunks,
-    )
-    yield finish(answer)
+    return shown, unsupported, removed, chunks
 
 
 def previous_answer(history: Sequence[dict] | None) -> list[str]:
