@@ -74,7 +74,7 @@ FOLLOW_UPS = {"fact-03": "follow-01", "fact-06": "follow-02", "list-03": "follow
 """Sessions that ask a follow-up next, in their own history: the follow-up eval case whose earlier question is
 (nearly word for word) the session's first one."""
 
-UPLOAD_CHAT_CASES = ["fact-04", "fact-21", "list-08", "para-13", "fact-12", "fact-15", "multi-01", "para-05"]
+UPLOAD_CHAT_CASES = ["fact-04", "fact-21", "list-08", "para-13", "fact-12", "fact-15", "multi-01", "para-07"]
 """Asked while the upload is being ingested (passing cases not used by the sessions above)."""
 UPLOAD_CHATTERS = 4
 """Sessions asking them, each one question after another from the moment the app starts on the upload (checking,
