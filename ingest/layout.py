@@ -24,6 +24,9 @@ _EDGE_NUMBER = re.compile(r"^\s*(\d{1,4})\s+\S|\S\s+(\d{1,4})\s*$")
 _CONTENTS_TITLE = re.compile(r"^\s*(?:table of )?contents\s*$", re.I)
 _UNDERLINE = re.compile(r"^\s*([=\-*~^#+_\"'`.:])\1{2,}\s*$")
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+PERMALINK = "permalink"
+"""The style of a line that ends with a permalink mark ("3.1. Versions¶", as Sphinx writes headings in text)."""
+_PERMALINK_MARK = re.compile(r"\s*¶\s*$")
 _EDGE_LINES = 2
 """How many lines at the top and at the bottom of a page may be a running header or footer."""
 
@@ -49,7 +52,11 @@ class Line:
 
 
 def lines_from_text(text: str) -> list[list[Line]]:
-    """A plain-text document as pages (split at form feeds) of lines; underlined headings get a ``style``."""
+    """A plain-text document as pages (split at form feeds) of lines.
+
+    Underlined headings get a ``style``, and so does a line ending with a permalink mark (¶): documentation
+    generators (Sphinx, MkDocs) put one after every heading, and text converted from their HTML keeps it.
+    """
     pages: list[list[Line]] = []
     for number, page in enumerate(text.split("\f")):
         raw = [line.rstrip() for line in page.expandtabs(8).splitlines()]
@@ -75,6 +82,10 @@ def lines_from_text(text: str) -> list[list[Line]]:
             if under and len(raw[i + 1].strip()) >= max(3, len(line.strip()) // 2):
                 lines.append(_text_line(line, number, True, style=f"under{under.group(1)}"))
                 gap, i = True, i + 2
+                continue
+            if _PERMALINK_MARK.search(line) and line.strip() != "¶":
+                lines.append(_text_line(_PERMALINK_MARK.sub("", line), number, True, style=PERMALINK))
+                gap, i = True, i + 1
                 continue
             lines.append(_text_line(line, number, gap or not lines))
             gap, i = False, i + 1

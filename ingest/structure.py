@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.layout import TERMINAL, Line, join_lines, runs_on, word_counts, wrap_width
+from ingest.layout import PERMALINK, TERMINAL, Line, join_lines, runs_on, word_counts, wrap_width
 
 _BULLETS = "-*+•‣▪◦●○■□–—»·\uf0b7\uf0a7\uf0d8\uf0fc\uf076"
 _ITEM = re.compile(
@@ -38,6 +38,7 @@ _DIVISION = re.compile(
 _DIVISION_WORD = r"^(?:(?:chapter|part|section|article|annex|appendix|schedule)\s+)?"
 _INLINE_ITEM = re.compile(r"(?:(?<=\s)|^)\((?P<label>[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=\S)")
 _MAX_HEADING_WORDS = 14
+_CRUMB_END = re.compile(r"\s*[»›→>]$")
 
 
 @dataclass
@@ -141,6 +142,9 @@ def _headings(lines: list[Line], width: float, text_rules: bool) -> dict[int, tu
     """Index of each heading line → (style, number depth, level the reader knows)."""
     found: dict[int, tuple[str, int | None, int]] = {}
     for i, line in enumerate(lines):
+        if line.style == PERMALINK:  # a sure heading, but not its level: that comes from its number or kind
+            found[i] = (*(heading_kind(line.text) or (PERMALINK, None)), line.level)
+            continue
         if line.level or line.style:
             found[i] = (line.style or "outline", number_depth(line.text), line.level)
             continue
@@ -366,8 +370,49 @@ def blocks_from_lines(
 
 
 def finish(blocks: list[Block]) -> list[Block]:
-    """Unfold lists written inside a sentence and drop lists that only repeat the headings (contents)."""
-    return _drop_contents(_unfold_inline_lists(blocks))
+    """Unfold lists written inside a sentence; drop breadcrumb trails and lists that only repeat the headings."""
+    return _drop_contents(_unfold_inline_lists(_drop_breadcrumbs(blocks)))
+
+
+def _is_trail(run: list[Block]) -> bool:
+    """A breadcrumb trail: short links, each but the last ending with a separator ("Home »", "Guides ›")."""
+    return (
+        len(run) >= 2
+        and all(_CRUMB_END.search(b.text) for b in run[:-1])
+        and all(len(b.text.split()) <= _MAX_HEADING_WORDS for b in run)
+    )
+
+
+def _drop_breadcrumbs(blocks: list[Block]) -> list[Block]:
+    """Breadcrumb trails (a web page's navigation, kept by text converters) go, with a short label over them.
+
+    A trail's last entry names the page it leads to: when no heading comes before the first trail, that name
+    becomes the document's title heading, at the top.
+    """
+    out: list[Block] = []
+    title: str | None = None
+    i = 0
+    while i < len(blocks):
+        j = i
+        while j < len(blocks) and blocks[j].kind == "item" and blocks[j].level == 0:
+            j += 1
+        if j > i and _is_trail(blocks[i:j]):
+            label = out[-1] if out else None
+            if label is not None and label.kind in ("para", "heading") and _is_label(label.text):
+                out.pop()  # "Navigation", "You are here:" over the trail
+            if title is None and not any(b.kind == "heading" for b in out):
+                title = _CRUMB_END.sub("", blocks[j - 1].text).strip()
+            i = j
+            continue
+        out.append(blocks[i])
+        i += 1
+    if title and not any(b.kind == "heading" and b.level == 1 and b.text == title for b in out):
+        out.insert(0, Block("heading", title, 1))
+    return out
+
+
+def _is_label(text: str) -> bool:
+    return len(text.split()) <= 3 and not text.rstrip().endswith((".", "!", "?", ";", ","))
 
 
 def _sequence(labels: list[str]) -> bool:

@@ -216,6 +216,18 @@ TEXT_HEADINGS = [
         [],
         id="list-items-and-sentences-are-not-headings",
     ),
+    pytest.param(
+        "Summary¶\n\nWhat the policy does.\n\nContents¶\n\n1. Waste collection¶\n\n1.1. Bins¶\n\nGrey bins weekly.\n\n"
+        "1.2. Garden waste¶\n\nBrown bins fortnightly.\n\n2. Street cleaning¶\n\nEvery road monthly.\n",
+        [
+            (1, "Summary"),
+            (1, "1. Waste collection"),
+            (2, "1.1. Bins"),
+            (2, "1.2. Garden waste"),
+            (1, "2. Street cleaning"),
+        ],
+        id="permalink-marks-of-a-documentation-generator",
+    ),
 ]
 
 
@@ -252,6 +264,22 @@ def test_a_table_of_contents_is_dropped(tmp_path: Path, contents: str) -> None:
     text = load_file(write(tmp_path / "policy.txt", contents + BODY_SECTIONS)).text
     assert headings(text)[-3:] == [(1, "1. Scope"), (1, "2. Duties"), (1, "3. Payment")]
     assert text.count("Scope") == 1 and text.count("Payment") == 1
+
+
+BREADCRUMBS = "Navigation\n\n* Home »\n* Waste_Services »\n* Waste Services Handbook\n\n"
+
+
+def test_a_breadcrumb_trail_is_dropped_and_names_the_document(tmp_path: Path) -> None:
+    body = "1. Bins¶\n\nGrey bins are emptied every week.\n\n"
+    doc = load_file(write(tmp_path / "handbook.txt", f"{BREADCRUMBS}{body}{BREADCRUMBS}"))
+    assert "»" not in doc.text and "Navigation" not in doc.text and "Home" not in doc.text
+    assert doc.title == "Waste Services Handbook"
+    assert headings(doc.text) == [(1, "Waste Services Handbook"), (1, "1. Bins")]
+
+
+def test_a_list_of_links_that_is_no_trail_stays(tmp_path: Path) -> None:
+    text = load_file(write(tmp_path / "links.txt", "Intro text.\n\nSee also:\n\n* Bins\n* Recycling »\n")).text
+    assert "- Bins" in text and "See also:" in text
 
 
 # ---------------------------------------------------------------------------------------------- PDF headings
