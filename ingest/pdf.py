@@ -21,7 +21,7 @@ import pdfplumber
 from pdfplumber.utils.text import extract_text
 
 from ingest.layout import Line, drop_furniture, mend_page_breaks
-from ingest.structure import Block, blocks_from_lines, heading_key, item_marker
+from ingest.structure import Block, blocks_from_lines, heading_key, item_marker, number_depth
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -33,6 +33,8 @@ _TEXT = {"x_tolerance_ratio": 0.15}
 _SUPERSCRIPT = 0.8
 _BIGGER = 1.15
 _SMALLER = 0.9
+_HEADING_LEADING = 1.6
+"""A heading's lines are at most this many times its type size apart."""
 
 
 @dataclass
@@ -185,13 +187,23 @@ def _mark_fonts(pages: list[list[_Printed]], lines: dict[int, Line], geo: _Page)
                 continue  # a bold line running into body text is a run-in title or a list item, not a heading
             line = lines[id(p)]
             previous = lines[id(page[n - 1])] if n else None
-            if previous is not None and previous.style == style and not line.gap:
+            if previous is not None and previous.style == style and _wraps(page[n - 1], p):
                 previous.text += " " + line.text
                 line.text = ""
                 continue
             line.style = style
             styles.add(style)
     return sorted(styles)
+
+
+def _wraps(above: _Printed, p: _Printed) -> bool:
+    """Whether ``p`` carries on the heading line above it: the next line of its type, with no number of its own.
+
+    Big type is set with more space between its lines than the body, so the body's paragraph spacing would
+    break a wrapped heading in two ("2.6. RECOVERING DATA FROM DAMAGED" / "FILES").
+    """
+    step = p.top - above.top
+    return 0 < step <= max(p.size, above.size) * _HEADING_LEADING and number_depth(p.text) is None
 
 
 def _flow(lines: list[Line], small: set[int], width: float) -> list[Line]:
