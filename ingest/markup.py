@@ -2,9 +2,10 @@
 
 Word: "Title" and "Heading n" styles are headings; a paragraph in a list style or with list numbering is an
 item at its numbering level, numbered when its style is a numbered one; tables are read row by row, in body
-order. HTML: ``h1``–``h6`` are headings, ``ul``/``ol`` items keep their nesting, ``dl`` terms carry their
-definitions, ``pre`` stays as written, and the page's furniture (``nav``, ``header``, ``footer``, ``aside``,
-scripts) and permalink anchors ("¶") are dropped.
+order. HTML: ``h1``–``h6`` are headings (a first heading that repeats the ``<title>`` is the title, level 1),
+``ul``/``ol`` items keep their nesting, ``dl`` terms carry their definitions (nested lists nest), ``pre`` stays
+as written, and the page's furniture (``nav``, ``header``, ``footer``, ``aside``, scripts) and permalink
+anchors ("¶") are dropped. A table's rows, in both, become items that read as definitions ("term: meaning").
 """
 
 from __future__ import annotations
@@ -43,10 +44,8 @@ def docx_blocks(document: Any) -> list[Block]:
     for part in document.iter_inner_content():
         if not hasattr(part, "style") or not hasattr(part, "runs"):  # a table
             counters.clear()
-            for row in part.rows:
-                cells = list(dict.fromkeys(_words(cell.text) for cell in row.cells if cell.text.strip()))
-                if cells:
-                    blocks.append(Block("item", " | ".join(cells)))
+            rows = [list(dict.fromkeys(_words(cell.text) for cell in row.cells)) for row in part.rows]
+            blocks.extend(table_rows(rows))
             continue
         text = _words(part.text)
         if not text:
@@ -96,6 +95,9 @@ def html_blocks(html: str) -> tuple[list[Block], str | None]:
             anchor.decompose()
     blocks: list[Block] = []
     _walk(soup.body or soup, blocks)
+    heads = [b for b in blocks if b.kind == "heading"]
+    if heads and title and heads[0].text == title and all(b.level > 1 for b in heads):
+        heads[0].level = 1  # the page's title set as an h2 (DocBook), at the level of its own sections
     return finish(blocks), title or None
 
 
@@ -136,6 +138,53 @@ def _list(element: Tag, blocks: list[Block], depth: int) -> None:
             _list(nested, blocks, depth + 1)
 
 
+def table_rows(rows: list[list[str]], headed: bool = False) -> list[Block]:
+    """A table's rows as list items that read as definitions: "CC0: Creative Commons Zero 1.0 Universal."
+
+    The first cell names the row and the rest say what it is; with a header row and more than two columns,
+    each further value is labelled with its column's header ("Waste: Collected: weekly; Bin: grey").
+    """
+    header = rows[0] if headed and rows else []
+    blocks = []
+    for row in rows[1:] if headed else rows:
+        cells = [(header[k] if k < len(header) else "", cell) for k, cell in enumerate(row)]
+        cells = [(label, cell) for label, cell in cells if cell]
+        if not cells:
+            continue
+        if len(cells) == 1:
+            blocks.append(Block("item", cells[0][1]))
+            continue
+        labelled = len(row) > 2 and any(label for label, _ in cells[1:])
+        rest = [f"{label}: {cell}" if labelled and label else cell for label, cell in cells[1:]]
+        term = cells[0][1].rstrip(":")
+        blocks.append(Block("item", f"{term}: {'; '.join(rest)}"))
+    return blocks
+
+
+def _definitions(element: Tag, blocks: list[Block], depth: int) -> None:
+    """A ``dl``: each term with its definition as one item; lists and definition lists inside a definition nest."""
+    nested = _LISTS | {"dl"}
+    term = ""
+    for child in element.find_all(["dt", "dd"], recursive=False):
+        if child.name == "dt":
+            if term:
+                blocks.append(Block("item", term, depth))
+            term = _flat(child)
+            continue
+        text = _flat(child, nested)
+        blocks.append(Block("item", f"{term.rstrip(':')}: {text}" if term and text else term or text, depth))
+        term = ""
+        for inner in child.find_all(list(nested)):
+            if inner.find_parent([*nested, "dd", "li"]) is not child:
+                continue  # inside a deeper list: that list's own walk reaches it
+            if inner.name == "dl":
+                _definitions(inner, blocks, depth + 1)
+            else:
+                _list(inner, blocks, depth + 1)
+    if term:
+        blocks.append(Block("item", term, depth))
+
+
 def _walk(element: Tag, blocks: list[Block]) -> None:
     """Blocks for ``element``'s children; runs of inline content between blocks become paragraphs."""
     inline: list[str] = []
@@ -163,16 +212,14 @@ def _walk(element: Tag, blocks: list[Block]) -> None:
         elif name in ("ul", "ol"):
             _list(child, blocks, 0)
         elif name == "dl":
-            for term in child.find_all("dt"):
-                definition = term.find_next_sibling("dd")
-                blocks.append(Block("item", _flat(term) + (": " + _flat(definition) if definition else "")))
+            _definitions(child, blocks, 0)
         elif name == "pre":
             blocks.append(Block("pre", child.get_text().strip("\n")))
         elif name == "table":
-            for row in child.find_all("tr"):
-                cells = [_flat(cell) for cell in row.find_all(["td", "th"])]
-                if any(cells):
-                    blocks.append(Block("item", " | ".join(c for c in cells if c)))
+            rows = [[_flat(cell) for cell in row.find_all(["td", "th"])] for row in child.find_all("tr")]
+            header = child.find("tr")
+            headed = header is not None and not header.find("td") and header.find("th") is not None
+            blocks.extend(table_rows(rows, headed))
         elif name == "p" and not child.find(list(_BLOCK)):
             if text := _flat(child):
                 blocks.append(Block("para", text))

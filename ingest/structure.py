@@ -38,6 +38,7 @@ _DIVISION = re.compile(
 _DIVISION_WORD = r"^(?:(?:chapter|part|section|article|annex|appendix|schedule)\s+)?"
 _INLINE_ITEM = re.compile(r"(?:(?<=\s)|^)\((?P<label>[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=\S)")
 _MAX_HEADING_WORDS = 14
+_ANNOUNCES = re.compile(r"\b(?:the following|as follows)\b", re.I)
 _CRUMB_END = re.compile(r"\s*[»›→>]$")
 
 
@@ -483,9 +484,11 @@ def _drop_contents_headings(blocks: list[Block]) -> list[Block]:
 
 
 def is_lead_in(text: str) -> bool:
-    """A paragraph that introduces the list after it: it ends with a colon, or stops mid-sentence."""
+    """A paragraph that introduces the list after it: it ends with a colon, stops mid-sentence, or its last
+    sentence announces what follows ("The following fields may be present.")."""
     text = text.rstrip()
-    return text.endswith(":") or not text.endswith(TERMINAL + (")", '"', "”", "'"))
+    last = re.split(r"(?<=[.!?])\s+", text)[-1]
+    return text.endswith(":") or not text.endswith(TERMINAL + (")", '"', "”", "'")) or bool(_ANNOUNCES.search(last))
 
 
 def to_markdown(blocks: list[Block]) -> str:

@@ -369,6 +369,36 @@ LISTS = [
         id="html-ordered",
     ),
     pytest.param(
+        "html",
+        "<p>The following bins may be ordered.</p><ul><li>Grey: general waste.</li><li>Blue: recycling.</li></ul>",
+        "The following bins may be ordered.\n- Grey: general waste.\n- Blue: recycling.",
+        id="html-lead-in-that-announces-the-list",
+    ),
+    pytest.param(
+        "html",
+        "<p>Codes used:</p><table><thead><tr><th>Code</th><th>Meaning</th></tr></thead><tbody>"
+        "<tr><td>GW</td><td>Garden waste, collected in summer.</td></tr><tr><td>RC</td><td>Recycling.</td></tr>"
+        "</tbody></table>",
+        "Codes used:\n- GW: Garden waste, collected in summer.\n- RC: Recycling.",
+        id="html-two-column-table-as-definitions",
+    ),
+    pytest.param(
+        "html",
+        "<table><tr><th>Bin</th><th>Colour</th><th>Collected</th></tr><tr><td>General</td><td>grey</td>"
+        "<td>weekly</td></tr></table>",
+        "- General: Colour: grey; Collected: weekly",
+        id="html-wider-table-labels-its-values",
+    ),
+    pytest.param(
+        "html",
+        "<p>Terms:</p><dl><dt>Resident</dt><dd><p>A person who lives in the borough, either:</p><dl>"
+        "<dt>Owner</dt><dd>who owns the home</dd><dt>Tenant</dt><dd>who rents it</dd></dl></dd>"
+        "<dt>Visitor</dt><dd>Anyone else.</dd></dl>",
+        "Terms:\n- Resident: A person who lives in the borough, either:\n    - Owner: who owns the home\n"
+        "    - Tenant: who rents it\n- Visitor: Anyone else.",
+        id="html-definition-list-nested",
+    ),
+    pytest.param(
         "docx",
         [
             ("Normal", "Suppliers commit to:"),
@@ -468,6 +498,24 @@ TITLES = [
 @pytest.mark.parametrize(("kind", "content", "expected"), TITLES)
 def test_title(tmp_path: Path, kind: str, content, expected: str) -> None:
     assert load_file(_title_file(tmp_path, kind, content)).title == expected
+
+
+def test_an_html_title_set_as_h2_heads_the_sections_beside_it(tmp_path: Path) -> None:
+    page = (
+        "<head><title>Budget Rules</title></head><body><h2>Budget Rules</h2><p>Intro.</p><h2>1. Scope</h2>"
+        "<p>All spending.</p><h3>1.1. Capital</h3><p>Buildings.</p></body>"
+    )
+    text = load_file(write(tmp_path / "rules.html", page)).text
+    assert headings(text) == [(1, "Budget Rules"), (2, "1. Scope"), (3, "1.1. Capital")]
+
+
+def test_preformatted_lines_starting_with_a_hash_are_not_headings(tmp_path: Path) -> None:
+    settings = "\n".join(f"# setting {n}\nround_{n} = monday" for n in range(40))
+    page = f"<h1>Collections</h1><p>The settings file:</p><pre>{settings}</pre><h2>Notes</h2><p>{LONG}</p>"
+    doc = load_file(write(tmp_path / "collections.html", page))
+    count = get_services(Settings()).embeddings.count_tokens
+    sections = {chunk.section for chunk in split_markdown(doc.text, doc.title, count, max_tokens=96)}
+    assert sections == {"Collections", SECTION_SEPARATOR.join(["Collections", "Notes"])}
 
 
 def test_a_chapter_page_that_opens_with_its_own_contents_keeps_its_body(tmp_path: Path) -> None:
