@@ -10,7 +10,8 @@ Lengths are counted with the embedding model's own tokenizer: text beyond its wi
 ignored when embedding.
 
 Each chunk also keeps what an answer needs of the document's outline: ``children``, the headings directly
-under its section, and, when a list did not fit in one chunk, ``list_span``, the list's characters in the
+under its section (a heading with only sub-headings under it gets a chunk of its heading line, so its outline
+is stored too), and, when a list did not fit in one chunk, ``list_span``, the list's characters in the
 document (lead-in included); the chunks overlapping that span, in order, give the whole list back.
 """
 
@@ -240,6 +241,10 @@ class _Splitter:
             body_end = lead
         if self.text[node.body_start : body_end].strip():
             self.emit_split(node, section, room, node.body_start, body_end)
+        elif len(node.children) > 1 and not join:
+            # A heading with nothing but sub-headings under it: its heading line alone is the chunk that
+            # carries its outline (``children``), so "what does chapter 3 cover?" can be answered.
+            self.emit(node, section, node.start, node.body_start)
         for i, group in enumerate(groups):
             if i == 0 and join:
                 self.emit(node, section, lead, group[-1].end)

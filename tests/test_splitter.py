@@ -109,6 +109,18 @@ def test_each_chunk_knows_its_sections_child_headings(count_tokens) -> None:
     assert whole.children == ("Pillar two: managing inputs (9 questions)",)
 
 
+def test_a_heading_with_only_sub_headings_under_it_keeps_a_chunk_for_its_outline(count_tokens) -> None:
+    body = "Long sentence about how the council plans its services and reports on them. " * 12
+    text = f"# Handbook\n\n## 3. Services\n\n### 3.1. Waste\n\n{body}\n\n### 3.2. Parks\n\n{body}\n\n"
+    text += f"## 4. Staff\n\n{body}\n"
+    chunks = split_markdown(text, "Handbook", count_tokens, max_tokens=128)
+    [services] = [c for c in chunks if c.section == SECTION_SEPARATOR.join(["Handbook", "3. Services"])]
+    assert services.text == "## 3. Services" and services.children == ("3.1. Waste", "3.2. Parks")
+    assert text[services.start : services.end] == services.text
+    [top] = [c for c in chunks if c.section == "Handbook"]  # the title line carries the document's outline
+    assert top.text == "# Handbook" and top.children == ("3. Services", "4. Staff")
+
+
 def test_a_lead_in_stays_with_its_list_when_a_section_is_cut(count_tokens) -> None:
     lead = "Good governance also requires effective arrangements for:"
     items = "\n".join(f"- {letter}. Arrangement {letter} for the public body." for letter in "CDEFG")
