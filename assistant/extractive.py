@@ -19,7 +19,7 @@ import numpy as np
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts, topic_words
-from assistant.text import LIST_ITEM, content_words, strip_citations
+from assistant.text import LIST_ITEM, content_words, strip_citations, tokens
 from assistant.types import RetrievedChunk
 from assistant.units import AnswerUnit, Entry, Library, all_units
 
@@ -36,6 +36,7 @@ WIDE_SHAPES = ("list", "who", "when", "number")
 PAIR_BONUS = 0.05
 """For "what does X do", a sentence with the next one that refers back to it beats the sentence alone by this."""
 _ACTION = re.compile(r"\s*what\s+(?:does|do|did|will|would|can|could|should|must)\s+\S", re.IGNORECASE)
+_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|may|must|should|will|has|have)\s", re.IGNORECASE)
 _AGENT = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w’'&-]*")
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -214,6 +215,9 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     if unit.kind == "heading" and not any(_label_in(label, unit.lead) for label in shape.labels):
         counted = shape.count is not None and len(unit.items) == shape.count
         bonus -= 0.05 if counted else 0.25
+    predicate = _predicate(shape.text)
+    if predicate:  # "is X still valid?" is answered by a sentence that says whether X is valid
+        bonus += 0.2 if predicate in content_words(text) else -0.2
     if shape.kind == "when":
         bonus += 0.2 if _DATE.search(text) else -0.15
     elif shape.kind == "number":
@@ -235,6 +239,15 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         if shape.count is not None:
             bonus += 0.4 if len(unit.items) == shape.count else -0.1
     return bonus
+
+
+def _predicate(question: str) -> str:
+    """The word a yes/no question asks about, its last content word ("is the old address still valid" → valid)."""
+    own = question.partition(" (")[0]
+    if not _YES_NO.match(own):
+        return ""
+    words = tokens(own)
+    return words[-1].text.lower() if len(words) > 1 else ""
 
 
 def _heading_named(unit: AnswerUnit, question: str) -> bool:
