@@ -37,6 +37,7 @@ PAIR_BONUS = 0.05
 """For "what does X do", a sentence with the next one that refers back to it beats the sentence alone by this."""
 _ACTION = re.compile(r"\s*what\s+(?:does|do|did|will|would|can|could|should|must)\s+\S", re.IGNORECASE)
 _YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|may|must|should|will|has|have)\s", re.IGNORECASE)
+_REASON = re.compile(r"\b(?:because|since|due to|owing to|as a result|in order to|so that|the reason)\b", re.IGNORECASE)
 _AGENT = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w’'&-]*")
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -220,6 +221,8 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         bonus += 0.2 if predicate in content_words(text) else -0.2
     if shape.kind == "when":
         bonus += 0.2 if _DATE.search(text) else -0.15
+    elif shape.kind == "why":
+        bonus += 0.15 if _REASON.search(text) else -0.1
     elif shape.kind == "number":
         asked = {m.lower() for m in _NUMBER.findall(shape.text)}
         found = {m for m in _NUMBER.findall(text)} - asked

@@ -148,7 +148,8 @@ SCHEME = """# Riverton Winter Support Scheme
 
 In response to rising energy prices, the council has launched a Winter Support Scheme for residents over 70. \
 While the existing hardship grants stay the same, this scheme adds free boiler checks and a one-off heating \
-payment of £150 per household. The heating payment was last revised on 4 February 2024.
+payment of £150 per household. The latest revision of the heating payment raised it for households with a \
+disabled member. That revision of the heating payment was agreed on 4 February 2024.
 
 The scheme's budget was approved by the Health and Wellbeing Board after a public consultation.
 
@@ -169,6 +170,11 @@ The date of the visit.
 The name of the officer involved.
 
 Complaints without these details are returned to the sender.
+
+## 4. Take-up
+
+Low take-up of the scheme is a worry for the council's plans for the coming winter. Take-up is often low because many \
+eligible residents do not know they qualify.
 """
 
 
@@ -207,6 +213,12 @@ def scheme(settings: Settings, tmp_path: Path) -> Settings:
             ["Health and Wellbeing Board"],
             ["Customer Relations Team"],
             id="who: the name that did it",
+        ),
+        pytest.param(
+            "Why is take-up of the scheme low?",
+            ["do not know they qualify"],
+            [],
+            id="why: the sentence that gives a reason",
         ),
         pytest.param(
             "Which address should residents apply through, and is the old address still valid?",
