@@ -19,7 +19,7 @@ import numpy as np
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts, topic_words
-from assistant.text import LIST_ITEM, content_words, strip_citations
+from assistant.text import LIST_ITEM, content_words, strip_citations, tokens
 from assistant.types import RetrievedChunk
 from assistant.units import AnswerUnit, Entry, Library, all_units
 
@@ -31,6 +31,14 @@ LIST_RATIO = 0.85
 """For a list question, a list whose score reaches this share of the best unit's score wins."""
 LIST_MARGIN = 0.05
 """For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
+WIDE_SHAPES = ("list", "who", "when", "number")
+"""Questions whose answer may sit in any retrieved chunk: the one holding a list, a name, a date or a figure."""
+PAIR_BONUS = 0.05
+"""For "what does X do", a sentence with the next one that refers back to it beats the sentence alone by this."""
+_ACTION = re.compile(r"\s*what\s+(?:does|do|did|will|would|can|could|should|must)\s+\S", re.IGNORECASE)
+_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|may|must|should|will|has|have)\s", re.IGNORECASE)
+_REASON = re.compile(r"\b(?:because|since|due to|owing to|as a result|in order to|so that|the reason)\b", re.IGNORECASE)
+_AGENT = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w’'&-]*")
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
@@ -65,8 +73,15 @@ def extractive_answer(
     """
     library = Library(list(chunks), store)
     parts = split_parts(question)
-    sources = _sources(chunks, [shape_of(p) for p in parts])
-    candidates = all_units(library, sources)
+    shapes = [shape_of(p) for p in parts]
+    sources = _sources(chunks, shapes)
+    actions = any(_ACTION.match(shape.text) for shape in shapes)
+    # Past the best few chunks only a lead-in with its list is read ("… as follows:" answers a "how" question).
+    candidates = [
+        u
+        for u in all_units(library, range(1, len(chunks) + 1))
+        if (u.source in sources or _leads_in(u)) and (u.kind != "pair" or actions)
+    ]
     if not candidates:
         return Extraction("", library.chunks)
     said = {_norm(s) for s in already_said}
@@ -83,7 +98,7 @@ def extractive_answer(
 
 def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]:
     """The chunks to read: the best few, and any other retrieved chunk whose text or heading names a label asked."""
-    listing = any(shape.kind == "list" for shape in shapes)
+    listing = any(shape.kind in WIDE_SHAPES for shape in shapes)
     wanted = list(range(1, (len(chunks) if listing else min(len(chunks), MAX_SOURCES)) + 1))
     labels = [label for shape in shapes for label in shape.labels]
     for n, chunk in enumerate(chunks, start=1):
@@ -104,7 +119,7 @@ def _answer_part(
         expansion = [u for u in candidates if u.kind in ("sentence", "item") and expands(shape.term, u.lead)]
         if expansion:
             return expansion[:1]
-    scores = _scores(shape, question, candidates, vectors)
+    scores = _with_pairs(shape, candidates, _scores(shape, question, candidates, vectors))
     if said:  # a follow-up: what the previous answer said counts for less
         scores = scores - 0.25 * np.array([_norm(u.lead) in said or _norm(u.text) in said for u in candidates])
     if chosen:  # a later part of the question: what an earlier part took is already answered
@@ -133,12 +148,37 @@ def _answer_part(
     if top.kind == "heading" and any(_label_in(label, top.lead) for label in shape.labels):
         return [top]
     limit = MAX_SENTENCES if shape.kind in ("generic", "define", "why") else 2
-    kept = [
-        candidates[i]
-        for i in order[: limit * 2]
-        if candidates[i].kind in ("sentence", "item") and scores[i] >= KEEP_RATIO * scores[best]
-    ]
+    kept: list[AnswerUnit] = []
+    for i in order[: limit * 2]:
+        unit = candidates[i]
+        overlapping = any(unit.lead in other.lead or other.lead in unit.lead for other in kept)
+        if unit.kind in ("sentence", "pair", "item") and scores[i] >= KEEP_RATIO * scores[best] and not overlapping:
+            kept.append(unit)
     return (kept or [top])[:limit]
+
+
+def _with_pairs(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray) -> np.ndarray:
+    """A pair scores as its first sentence plus :data:`PAIR_BONUS` when the question asks what something does.
+
+    "What does the plan add?" is best matched by the sentence that names the plan, but answered by the next one
+    ("It adds …"): read together, the pair answers. For other questions a pair keeps its own score.
+    """
+    if not _ACTION.match(shape.text) or not any(u.kind == "pair" for u in candidates):
+        return scores
+    first = {(u.source, u.lead): float(scores[i]) for i, u in enumerate(candidates) if u.kind == "sentence"}
+    out = scores.copy()
+    for i, unit in enumerate(candidates):
+        if unit.kind != "pair":
+            continue
+        opening = next((lead for (source, lead) in first if source == unit.source and unit.lead.startswith(lead)), None)
+        if opening is not None:
+            out[i] = max(out[i], first[(unit.source, opening)] + PAIR_BONUS)
+    return out
+
+
+def _leads_in(unit: AnswerUnit) -> bool:
+    """A list introduced by a sentence ending in ":"."""
+    return unit.kind == "list" and len(unit.items) > 1 and unit.lead.rstrip().endswith(":")
 
 
 def _scores(shape: Shape, question: str, candidates: list[AnswerUnit], vectors: VectorCache) -> np.ndarray:
@@ -176,8 +216,13 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     if unit.kind == "heading" and not any(_label_in(label, unit.lead) for label in shape.labels):
         counted = shape.count is not None and len(unit.items) == shape.count
         bonus -= 0.05 if counted else 0.25
+    predicate = _predicate(shape.text)
+    if predicate:  # "is X still valid?" is answered by a sentence that says whether X is valid
+        bonus += 0.2 if predicate in content_words(text) else -0.2
     if shape.kind == "when":
         bonus += 0.2 if _DATE.search(text) else -0.15
+    elif shape.kind == "why":
+        bonus += 0.15 if _REASON.search(text) else -0.1
     elif shape.kind == "number":
         asked = {m.lower() for m in _NUMBER.findall(shape.text)}
         found = {m for m in _NUMBER.findall(text)} - asked
@@ -186,6 +231,8 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         asked = {w.lower() for w in re.findall(r"\w+", shape.text)}
         names = [n for n in _NAME.findall(unit.lead) if n.split()[0].lower() not in asked]
         bonus += 0.15 if names else -0.1
+        if names and _AGENT.search(unit.lead):
+            bonus += 0.1  # "written by …", "adopted by the Cabinet": the name is the one who did it
     elif shape.kind == "define" and shape.term:
         term = re.escape(shape.term.strip("'\"‘’“”"))
         if re.search(rf"{term}\W*(?:\([^)]*\)\s*)?(?:is|are|was|means|describes|refers)\b", text, re.IGNORECASE):
@@ -195,6 +242,15 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         if shape.count is not None:
             bonus += 0.4 if len(unit.items) == shape.count else -0.1
     return bonus
+
+
+def _predicate(question: str) -> str:
+    """The word a yes/no question asks about, its last content word ("is the old address still valid" → valid)."""
+    own = question.partition(" (")[0]
+    if not _YES_NO.match(own):
+        return ""
+    words = tokens(own)
+    return words[-1].text.lower() if len(words) > 1 else ""
 
 
 def _heading_named(unit: AnswerUnit, question: str) -> bool:

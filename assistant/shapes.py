@@ -204,7 +204,7 @@ def shape_of(question: str) -> Shape:
     if (
         wh == "when"
         or re.match(r"\s*(?:from|since|until|by)\s+what\s+(?:date|year|time)\b", low)
-        or re.search(r"\bwhat\s+(?:date|year)\b", low)
+        or re.search(r"\bwhat\s+(?:date|year)\b|\bwhat\s+(?:is|was)\s+the\s+(?:date|year)\b", low)
     ):
         return Shape("when", text, labels=found_labels, anchors=marks)
     if wh in ("where", "why"):

@@ -7,6 +7,7 @@ each cited to the chunk that holds it). A lead-in ending in ":" is never a unit 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +21,9 @@ SECTION_SEPARATOR = " › "
 """How a chunk's ``section`` joins its heading path (as the ingest writes it)."""
 MAX_ITEMS = 16
 CONTINUED_CHUNKS = 3
+_BACK_REFERENCE = re.compile(r"\s*(?:it|its|they|their|this|these|such|he|she|his|her)\b", re.IGNORECASE)
+SHORT_ENTRY = 8
+"""After a lead-in, a paragraph whose sentences all have at most this many words is read as a list."""
 """A list whose lead-in ends a chunk is read on from at most this many following chunks."""
 
 
@@ -36,8 +40,9 @@ class AnswerUnit:
     """A whole piece of a source an answer may quote."""
 
     kind: str
-    """``sentence``, ``item``, ``list`` (lead-in and items), ``outline`` (lead-in and child headings) or ``heading``
-    (a section's heading, with its child headings when it has some)."""
+    """``sentence``, ``pair`` (a sentence and the one before it, which it refers back to), ``item``, ``list``
+    (lead-in and items), ``outline`` (lead-in and child headings) or ``heading`` (a section's heading, with its
+    child headings when it has some)."""
     source: int
     """The number (from 1) of the chunk that holds the lead, in the :class:`Library`'s order."""
     order: int
@@ -189,6 +194,8 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
                     out.extend(AnswerUnit("item", e.source, i, e.text, (), sentence) for e in unit.items)
                 continue  # a lead-in never stands alone
             out.append(AnswerUnit("sentence", source, i * 100 + j, sentence, (), context))
+            if j and refers_back(sentence):  # "… developed a plug-in." + "It adds …": the pair answers together
+                out.append(AnswerUnit("pair", source, i * 100 + j, f"{sentences[j - 1]} {sentence}", (), context))
             if j == len(sentences) - 1 and i + 1 == len(parts):
                 # A closing sentence whose list fills the next chunk ("… via the links below") leads into it.
                 entries = _continued(library, chunk)
@@ -215,6 +222,8 @@ def _led_list(
         if len(following) == 1 and following[0].rstrip().endswith(":"):
             then = _led_list(library, chunk, source, parts, i + 1, following[0], context)
             return AnswerUnit(then.kind, source, i, lead, then.items, context) if then else None
+        if _unmarked_list(following):  # a list set as short lines without bullets (common in PDFs)
+            return AnswerUnit("list", source, i, lead, tuple(Entry(s, source) for s in following), context)
         return None
     if entries:
         return AnswerUnit("list", source, i, lead, tuple(entries[:MAX_ITEMS]), context)
@@ -222,6 +231,16 @@ def _led_list(
     if children:
         return AnswerUnit("outline", source, i, lead, tuple(children), context)
     return None
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether ``sentence``'s subject points back to the sentence before: "It adds…", "While …, this plan sets…"."""
+    return bool(_BACK_REFERENCE.match(sentence) or _BACK_REFERENCE.match(sentence.partition(", ")[2]))
+
+
+def _unmarked_list(sentences: list[str]) -> bool:
+    """Whether a paragraph after a lead-in is a list without markers: several short entries, none a full clause."""
+    return 2 <= len(sentences) <= MAX_ITEMS and all(len(s.split()) <= SHORT_ENTRY for s in sentences)
 
 
 def _continued(library: Library, chunk: RetrievedChunk) -> list[Entry]:

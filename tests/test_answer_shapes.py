@@ -142,6 +142,102 @@ def test_answer_shapes(policy, question, history, present, absent) -> None:
     assert not any(line.rstrip().endswith(":") for line in answer.answer.splitlines())  # no bare lead-in
 
 
+SCHEME = """# Riverton Winter Support Scheme
+
+## 1. About the scheme
+
+In response to rising energy prices, the council has launched a Winter Support Scheme for residents over 70. \
+While the existing hardship grants stay the same, this scheme adds free boiler checks and a one-off heating \
+payment of £150 per household. The latest revision of the heating payment raised it for households with a \
+disabled member. That revision of the heating payment was agreed on 4 February 2024.
+
+The scheme's budget was approved by the Health and Wellbeing Board after a public consultation.
+
+## 2. Applying
+
+Residents should apply through the portal at https://winter.riverton.example/apply. The scheme's first year \
+used the address http://help.riverton.example/winter for applications. Both addresses are valid and lead to the \
+same form, though the new address is preferred.
+
+## 3. Making a complaint
+
+Complaints about the scheme are handled by the Customer Relations Team within twenty working days. A complaint \
+must give, at the very least:
+
+Your full name.
+Your home address.
+The date of the visit.
+The name of the officer involved.
+
+Complaints without these details are returned to the sender.
+
+## 4. Take-up
+
+Low take-up of the scheme is a worry for the council's plans for the coming winter. Take-up is often low because many \
+eligible residents do not know they qualify.
+"""
+
+
+@pytest.fixture
+def scheme(settings: Settings, tmp_path: Path) -> Settings:
+    path = tmp_path / "riverton-winter-support.md"
+    path.write_text(SCHEME, encoding="utf-8")
+    report = ingest_paths([path], settings)
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("question", "present", "absent"),
+    [
+        pytest.param(
+            "What does the Winter Support Scheme add?",
+            ["free boiler checks"],
+            [],
+            id="what does X add: the next sentence, which refers back to X",
+        ),
+        pytest.param(
+            "What must a complaint give at the very least?",
+            ["Your full name", "Your home address", "The date of the visit", "The name of the officer"],
+            [],
+            id="a list set as short lines without bullets",
+        ),
+        pytest.param(
+            "What is the date of the latest revision of the heating payment?",
+            ["4 February 2024"],
+            [],
+            id="what is the date of: the sentence holding a date",
+        ),
+        pytest.param(
+            "Who approved the scheme's budget?",
+            ["Health and Wellbeing Board"],
+            ["Customer Relations Team"],
+            id="who: the name that did it",
+        ),
+        pytest.param(
+            "Why is take-up of the scheme low?",
+            ["do not know they qualify"],
+            [],
+            id="why: the sentence that gives a reason",
+        ),
+        pytest.param(
+            "Which address should residents apply through, and is the old address still valid?",
+            ["https://winter.riverton.example/apply", "Both addresses are valid"],
+            [],
+            id="yes/no part: the sentence that says whether",
+        ),
+    ],
+)
+def test_fact_and_list_selection(scheme, question, present, absent) -> None:
+    answer = ask(question, settings=scheme, backend="extractive")
+    assert not answer.refused, answer.answer
+    for text in present:
+        assert text in answer.answer, answer.answer
+    for text in absent:
+        assert text not in answer.answer, answer.answer
+    assert answer.grounding.supported == answer.grounding.total > 0
+
+
 def test_asking_again_for_what_was_said_says_so(policy) -> None:
     question = "What does LSR stand for?"
     first = ask(question, settings=policy, backend="extractive")
