@@ -29,7 +29,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.config import Settings
 from assistant.extractive import Extraction, extractive_answer
+from assistant.followup import asks_to_read_on, rewrite_followup
 from assistant.grounding import GroundingChecker, best_quote, meets_threshold
+from assistant.read_on import read_on
 from assistant.refusal import (
     DENSE_WITH_ANCHORS,
     looks_like_injection,
@@ -39,7 +41,7 @@ from assistant.refusal import (
     relevance,
     without_injection,
 )
-from assistant.retrieval import rewrite_followup, search
+from assistant.retrieval import search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_ITEM, LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck, message_text
@@ -135,7 +137,8 @@ def ask_stream(
     question = clean_question(question, settings)
     backend, llm = services.chat(backend, llm)
     # Instructions smuggled into the question are dropped before anything else sees it; what remains is asked.
-    standalone = rewrite_followup(without_injection(question) or question, history, llm)
+    # The bundled model is too small to resolve references reliably: the deterministic rewrite does it.
+    standalone = rewrite_followup(without_injection(question) or question, history, None if backend == "local" else llm)
     # A retrieved chunk that tries to instruct the model is quoted data gone wrong: it is not used as a source,
     # so a poisoned document changes nothing.
     found = search(standalone, settings, k=k, doc_ids=doc_ids or None, services=services)
@@ -159,7 +162,9 @@ def ask_stream(
     generated_at = time.perf_counter()
     timings["generate"] = (generated_at - retrieved_at) * 1000
 
-    if NOT_COVERED in raw and len(strip_citations(raw.replace(NOT_COVERED, "")).strip()) < 20:
+    if _declined(raw) and extraction is not None and extraction.text:
+        raw = ""  # the model only connects the units: when it declines, the units are the answer
+    elif _declined(raw):
         yield reply.refuse(_general_refusal(services, question), chunks)
         return
     # A question that tries to give instructions is answered in strict mode whatever the backend.
@@ -235,15 +240,26 @@ def _extract(
     if backend == "local":
         # The bundled model reads ~300 prompt tokens/s on two cores: three sources keep the first token quick.
         chunks = chunks[:LOCAL_SOURCES]
+    said = previous_answer(history)
+    if said and asks_to_read_on(question):
+        # "Give some examples of those": read on from where the previous answer stopped, in its own passage.
+        found = read_on(said, chunks, services.store) or read_on(said, _search_said(said, services), services.store)
+        if found is not None:
+            return found
     # Extract first; the bundled model only connects the units, and is shown nothing else.
     return extractive_answer(
-        standalone,
-        chunks,
-        services.vectors,
-        services.store,
-        already_said=previous_answer(history),
-        follow_up=standalone != question,
+        standalone, chunks, services.vectors, services.store, already_said=said, follow_up=standalone != question
     )
+
+
+def _search_said(said: list[str], services: Services) -> list[RetrievedChunk]:
+    """The chunks that best match the previous answer's last sentence (where it was quoted from)."""
+    return search(said[-1], services.settings, k=LOCAL_SOURCES, services=services)
+
+
+def _declined(raw: str) -> bool:
+    """Whether the model's reply says the sources do not cover the question."""
+    return NOT_COVERED in raw and len(strip_citations(raw.replace(NOT_COVERED, "")).strip()) < 20
 
 
 def _general_refusal(services: Services, question: str) -> str:
@@ -316,7 +332,8 @@ def previous_answer(history: Sequence[dict] | None) -> list[str]:
         role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
         if role == "assistant":
             content = message.get("content") if isinstance(message, dict) else getattr(message, "content", "")
-            return [strip_citations(s) for s in split_sentences(message_text(content))]
+            sentences = (strip_citations(s).removeprefix(LIST_ITEM) for s in split_sentences(message_text(content)))
+            return [s for s in sentences if s.strip()]
     return []
 
 

@@ -25,8 +25,9 @@ from typing import Any
 
 from assistant.answer import ask
 from assistant.config import Settings, get_settings
+from assistant.followup import rewrite_followup
 from assistant.models.chat import resolve_backend
-from assistant.retrieval import MODES, rewrite_followup, search
+from assistant.retrieval import MODES, search
 from assistant.text import passage_text
 from assistant.types import Answer, RetrievedChunk
 from evals import metrics as m

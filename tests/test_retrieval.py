@@ -14,17 +14,12 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.followup import MAX_REWRITE_CHARS, is_followup, rewrite_followup
 from assistant.index import bm25
 from assistant.index import store as store_module
 from assistant.index.bm25 import index_dir, tokenize_query
 from assistant.index.store import bump_generation, read_generation
-from assistant.retrieval import (
-    MAX_REWRITE_CHARS,
-    is_followup,
-    reciprocal_rank_fusion,
-    rewrite_followup,
-    search,
-)
+from assistant.retrieval import reciprocal_rank_fusion, search
 from assistant.services import forget, get_services
 from ingest import ingest_paths, remove_document
 
