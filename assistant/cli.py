@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.config import get_settings
 from ingest.command import console, err_console, ingest_command, progress_bar, run
 
 app = typer.Typer(
@@ -27,6 +26,13 @@ app = typer.Typer(
 
 
 app.command("ingest")(ingest_command)
+
+
+def get_settings():
+    """The settings from the environment (see :func:`assistant.config.get_settings`)."""
+    from assistant.config import get_settings as read  # deferred for start-up time: pydantic-settings is ~60 ms
+
+    return read()
 
 
 @app.command("status")
