@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ingest.command import console, err_console, ingest_command, progress_bar, run
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 app = typer.Typer(
     name="pva",
@@ -28,7 +31,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 
 
-def get_settings():
+def get_settings() -> Settings:
     """The settings from the environment (see :func:`assistant.config.get_settings`)."""
     from assistant.config import get_settings as read  # deferred for start-up time: pydantic-settings is ~60 ms
 
@@ -340,15 +343,28 @@ def draft_command(
 
 
 @app.command("serve")
-def serve_command() -> None:
-    """Start the web app (Chat, Draft, Sources) on PVA_HOST:PVA_PORT, 127.0.0.1:7860 by default.
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on, e.g. 0.0.0.0 for every interface (default: PVA_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on (default: PVA_PORT, 7860).")
+    ] = None,
+) -> None:
+    """Start the web app (Chat, Draft, Sources) on --host:--port, else PVA_HOST:PVA_PORT, 127.0.0.1:7860 by default.
 
     Builds the index from the bundled corpus first if it is missing, and loads the models once. Set
     PVA_AUTH_FILE (lines user:password[:admin]) to require a login; then only admins upload or remove.
     """
-    import app as web_app
+    import app as web_app  # deferred for start-up time: the app loads Gradio, LangChain and Chroma
 
-    web_app.main()
+    web_app.main(serve_settings(get_settings(), host, port))
+
+
+def serve_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """``settings`` with the ``--host`` / ``--port`` flags applied: a flag wins over PVA_HOST / PVA_PORT."""
+    flags = {"host": host, "port": port}
+    return settings.model_copy(update={k: v for k, v in flags.items() if v is not None})
 
 
 @app.command("bench")
