@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ingest.command import console, err_console, ingest_command, progress_bar, run
@@ -90,7 +91,7 @@ def ask_command(
             raise typer.Exit(2)
         answer = ask(question, **options)
     except (InvalidQuestionError, ChatModelError, ValueError) as exc:
-        err_console.print(f"[red]Cannot answer:[/] {exc}")
+        err_console.print(f"[red]Cannot answer:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if json_out:
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
@@ -241,7 +242,7 @@ def _run_eval(options, settings) -> None:
         try:
             outcome = run_suite(options, settings, on_case=on_case)
         except (OSError, ValueError, RuntimeError) as exc:
-            err_console.print(f"[red]Cannot run the eval:[/] {exc}")
+            err_console.print(f"[red]Cannot run the eval:[/] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     _print_eval(outcome)
     if not outcome.passed:
@@ -325,7 +326,7 @@ def draft_command(
     try:
         result = draft(load_request(input_file), get_settings(), backend=backend, strict=strict)
     except (DraftError, ChatModelError, ValueError) as exc:
-        err_console.print(f"[red]Cannot draft:[/] {exc}")
+        err_console.print(f"[red]Cannot draft:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if out is not None:
         save(result, out)
