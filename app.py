@@ -576,11 +576,11 @@ def serve(
     demo.launch(**launch_options(settings, access), prevent_thread_lock=prevent_thread_lock, quiet=quiet)
 
 
-def main() -> None:
-    """Entry point of ``python app.py`` and ``pva serve``."""
+def main(settings: Settings | None = None) -> None:
+    """Entry point of ``python app.py`` and ``pva serve`` (which passes the settings its flags change)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        launch()
+        launch(settings)
     except ValueError as exc:  # a bad login file or setting: say what to fix, no traceback
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

@@ -15,6 +15,8 @@ Every figure is measured through the production code paths, so it says what a us
 * **answers**: :func:`assistant.answer.ask_stream` per backend: time to first token, decode tokens/s, total.
 * **cold start**: ``python app.py`` in a subprocess with a fresh data dir (index already built, and not), from
   process start to the first ``/ask`` answer through ``gradio_client``, with the app's peak RSS (VmHWM).
+* **start-up** (:mod:`evals.bench_start`): ``pva --help``, a first ``pva ask`` per backend in a new process,
+  20 sessions asking the app at once right after it is ready, and (``--install``) a fresh ``make install``.
 
 Timings are wall-clock on whatever else the machine is doing; run it on a quiet machine and compare runs,
 never assert them in tests. The latest figures, beside their targets, are in docs/benchmarks.md.
@@ -25,8 +27,6 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -44,22 +44,20 @@ from assistant.retrieval import search
 from assistant.services import forget, get_services
 from evals.bench_data import SyntheticChunks, bench_questions, copy_chunks, fill_synthetic, synthetic_markdown
 from evals.bench_report import check_targets
-from evals.processes import (
-    chroma_server,
-    free_port,
-    peak_rss_mb,
-    percentiles,
-    process_peak_rss_mb,
-    stop_process,
-    time_calls,
-    wait_for_http,
+from evals.bench_start import (
+    bench_cli_start,
+    bench_cold_ask,
+    bench_env,
+    bench_install,
+    bench_sessions,
+    build_index,
+    running_app,
 )
+from evals.processes import chroma_server, peak_rss_mb, percentiles, time_calls
 from ingest.pipeline import ingest_paths
 
 Progress = Callable[[str], None]
 """Called with a short description before each slow step (the CLI prints it to stderr)."""
-
-APP_START_TIMEOUT_S = 300.0
 
 
 def _noop(_: str) -> None:
@@ -273,12 +271,6 @@ def bench_answers(
 # --------------------------------------------------------------------------------------------- cold start
 
 
-def app_script() -> Path | None:
-    """``app.py`` at the root of the source tree, or ``None`` when this is an install without it."""
-    path = Path(__file__).resolve().parent.parent / "app.py"
-    return path if path.is_file() else None
-
-
 def bench_cold_start(
     settings: Settings,
     root: Path,
@@ -286,7 +278,6 @@ def bench_cold_start(
     backend: str = "extractive",
     indexed: bool = True,
     question: str = "What are the principles of social value?",
-    timeout: float = APP_START_TIMEOUT_S,
     progress: Progress = _noop,
 ) -> dict[str, Any]:
     """Start ``python app.py`` with a fresh data dir and time it to the first ``/ask`` answer.
@@ -296,66 +287,34 @@ def bench_cold_start(
     process start to the first HTTP 200, ``first_answer_seconds`` process start to the first answer; then one
     more question is timed warm. ``peak_rss_mb`` is the app process's VmHWM after answering.
     """
-    script = app_script()
-    if script is None:
-        return {"skipped": "app.py is not beside the assistant package (an installed wheel): nothing to start"}
     name = f"cold-{backend}-{'indexed' if indexed else 'empty'}"
-    data_dir = root / name / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PVA_", "GRADIO_"))}
-    env |= {
-        "PVA_DATA_DIR": str(data_dir),
-        "PVA_HOST": "127.0.0.1",
-        "PVA_PORT": str(port),
-        "PVA_CHAT_BACKEND": backend,
-        "PVA_EMBEDDING_MODEL": settings.embedding_model,
-        "PVA_EMBEDDING_BACKEND": settings.embedding_backend,
-        "PYTHONUNBUFFERED": "1",
-        "HF_HUB_OFFLINE": "1",
-    }
-    # Each case runs in its own folder: a folder named like a package (``corpus``) in the working directory
-    # would shadow it for ``python -m``.
     workdir = root / name
-    log = workdir / "app.log"
+    env = bench_env(settings, workdir / "data", chat_backend=backend)
     if indexed:
         progress(f"cold start ({backend}): building the index for it")
-        built = subprocess.run(
-            [sys.executable, "-m", "ingest"], env=env, cwd=workdir, capture_output=True, text=True, timeout=timeout
-        )
-        if built.returncode != 0:
-            return {"skipped": f"`python -m ingest` failed ({built.returncode}): {built.stderr[-500:]}"}
+        error = build_index(env, workdir)
+        if error:
+            return {"skipped": error}
     progress(f"cold start ({backend}, {'index present' if indexed else 'no index'}): starting app.py")
-    with log.open("wb") as handle:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, str(script)], cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        try:
-            wait_for_http(url, timeout, process, log)
-        except RuntimeError as exc:
-            return {"skipped": f"the app did not start: {exc}"}
-        ready = time.perf_counter() - started
-        from gradio_client import Client  # deferred: heavy, and only this figure needs it
-
-        client = Client(url, verbose=False, download_files=str(workdir / "downloads"))
-        client.predict(question, None, api_name="/ask")
-        first_answer = time.perf_counter() - started
-        again = time.perf_counter()
-        client.predict("When was the Social Value Act introduced?", None, api_name="/ask")
-        warm_ms = (time.perf_counter() - again) * 1000
-        return {
-            "backend": backend,
-            "indexed": indexed,
-            "ready_seconds": ready,
-            "first_answer_seconds": first_answer,
-            "warm_answer_ms": warm_ms,
-            "peak_rss_mb": process_peak_rss_mb(process.pid),
-        }
-    finally:
-        stop_process(process)
+        with running_app(env, workdir) as app:
+            ready = time.perf_counter() - app.started
+            client = app.client()
+            client.predict(question, None, api_name="/ask")
+            first_answer = time.perf_counter() - app.started
+            again = time.perf_counter()
+            client.predict("When was the Social Value Act introduced?", None, api_name="/ask")
+            warm_ms = (time.perf_counter() - again) * 1000
+            return {
+                "backend": backend,
+                "indexed": indexed,
+                "ready_seconds": ready,
+                "first_answer_seconds": first_answer,
+                "warm_answer_ms": warm_ms,
+                "peak_rss_mb": app.peak_rss_mb(),
+            }
+    except RuntimeError as exc:
+        return {"skipped": f"the app did not start: {exc}"}
 
 
 # --------------------------------------------------------------------------------------------- everything
@@ -376,6 +335,12 @@ class BenchOptions:
     answer_questions: int = 20
     local_questions: int = 6
     """Each local answer takes seconds (up to ``max_tokens`` generated): a handful gives a stable median."""
+    startup: bool = True
+    """``pva --help`` and a first ``pva ask`` per backend, each in a new process."""
+    sessions: int = 20
+    """Clients asking at once right after the app is ready (0 leaves it out; needs ``cold_start``)."""
+    install: bool = False
+    """A fresh ``make install`` with an empty pip cache: minutes of downloads, so only when asked."""
 
 
 def run_benchmarks(
@@ -422,21 +387,38 @@ def run_benchmarks(
                 answers[backend] = {"skipped": f"{type(exc).__name__}: {exc}"}
         figures["answers"] = answers
 
-        if options.cold_start:
-            cold: dict[str, Any] = {}
-            cases = [("extractive", True), ("extractive", False)]
-            if "local" in options.backends:
-                cases.append(("local", True))
-            for backend, indexed in cases:
-                key = f"{backend}_{'indexed' if indexed else 'empty'}"
-                try:
-                    cold[key] = bench_cold_start(settings, root, backend=backend, indexed=indexed, progress=progress)
-                except Exception as exc:  # the app is optional for the other figures
-                    cold[key] = {"skipped": f"{type(exc).__name__}: {exc}"}
-            figures["cold_start"] = cold
+        figures |= _start_figures(settings, root, options, progress)
     figures["machine"]["load_average_end"] = list(os.getloadavg())
     figures["peak_rss_mb"] = peak_rss_mb()
     figures["targets"] = check_targets(figures)
+    return figures
+
+
+def _start_figures(settings: Settings, root: Path, options: BenchOptions, progress: Progress) -> dict[str, Any]:
+    """The figures measured in new processes (see :mod:`evals.bench_start`), each failure reported, not fatal."""
+    figures: dict[str, Any] = {}
+    if options.startup:
+        figures["cli"] = bench_cli_start(root)
+        figures["cold_ask"] = bench_cold_ask(settings, root, options.backends, progress)
+    if options.cold_start:
+        cold: dict[str, Any] = {}
+        cases = [("extractive", True), ("extractive", False)]
+        if "local" in options.backends:
+            cases.append(("local", True))
+        for backend, indexed in cases:
+            key = f"{backend}_{'indexed' if indexed else 'empty'}"
+            try:
+                cold[key] = bench_cold_start(settings, root, backend=backend, indexed=indexed, progress=progress)
+            except Exception as exc:  # the app is optional for the other figures
+                cold[key] = {"skipped": f"{type(exc).__name__}: {exc}"}
+        figures["cold_start"] = cold
+        if options.sessions:
+            try:
+                figures["sessions"] = bench_sessions(settings, root, options.sessions, progress)
+            except Exception as exc:  # as above
+                figures["sessions"] = {"skipped": f"{type(exc).__name__}: {exc}"}
+    if options.install:
+        figures["install"] = bench_install(progress)
     return figures
 
 

