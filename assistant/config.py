@@ -30,7 +30,11 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     collection: str = "pva"
     embedding_model: str = BUNDLED_EMBEDDING
-    embedding_backend: Literal["torch", "onnx"] = "torch"
+    embedding_backend: Literal["onnx", "torch"] = "onnx"
+    """``onnx``: onnxruntime on an ONNX export of the model (made once, kept in ``model_cache_dir``), no PyTorch;
+    ``torch``: sentence-transformers, the reference."""
+    model_cache: Path | None = None
+    """Where exported models are kept; ``None`` uses ``<data_dir>/models``."""
     embedding_batch_size: int = 32
     chunk_tokens: int = 256
     chat_backend: ChatBackend = "extractive"
@@ -74,6 +78,11 @@ class Settings(BaseSettings):
     def chroma_path(self) -> Path:
         """Where the embedded Chroma store lives (unused when ``chroma_url`` is set)."""
         return self.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where ONNX exports of the embedding model are kept (see :mod:`assistant.models.onnx_embedder`)."""
+        return self.model_cache if self.model_cache is not None else self.data_dir / "models"
 
 
 @lru_cache(maxsize=1)

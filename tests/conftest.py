@@ -2,12 +2,14 @@
 
 Every test gets its own data dir (``PVA_DATA_DIR`` → a temp folder), so nothing touches ``./data``, and fresh
 services (stores, indexes, chat models; the loaded embedding model is kept). The store is a real Chroma on
-that folder and the embedding model is the real bundled one. ``corpus_settings`` is a session-wide index of
+that folder and the embedding model is the real bundled one (its ONNX export is made once per session, in
+``shared_model_cache``). ``corpus_settings`` is a session-wide index of
 the bundled corpus for tests that only read.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,15 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from assistant.config import Settings, get_settings
 from assistant.services import reset_services
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export of the embedding model for the whole session, subprocesses included, not one per data dir."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PVA_MODEL_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
@@ -98,5 +109,31 @@ def fake_chat():
 
     def make(*replies: Any) -> FakeChatModel:
         return FakeChatModel(replies=list(replies), prompts=[])
+
+    return make
+
+
+
+def _interrupted_export(model_path: Path, target: Path) -> None:
+    (target / "model.onnx").write_bytes(b"half a model")
+    raise OSError("No space left on device")
+
+
+@pytest.fixture
+def interrupted_export():
+    """An ONNX exporter that dies half way, as a killed process or a full disk would leave it."""
+    return _interrupted_export
+
+
+@pytest.fixture
+def copying_export():
+    """Build an exporter copying the files of a finished export (no PyTorch, no wait): ``copying_export(dir)``."""
+
+    def make(source: Path):
+        def export(model_path: Path, target: Path) -> None:
+            for file in source.iterdir():
+                shutil.copyfile(file, target / file.name)
+
+        return export
 
     return make

@@ -69,18 +69,17 @@ def test_status_reports_counts(corpus_settings, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("env", "hint"),
     [
-        ({"PVA_EMBEDDING_BACKEND": "onnx"}, "unset PVA_EMBEDDING_BACKEND"),
         ({"PVA_EMBEDDING_MODEL": "/nonexistent/model"}, "set PVA_EMBEDDING_MODEL"),
         ({"PVA_CHROMA_URL": "http://127.0.0.1:9"}, "unset PVA_CHROMA_URL"),
     ],
-    ids=["onnx-backend", "missing-model-folder", "chroma-server-down"],
+    ids=["missing-model-folder", "chroma-server-down"],
 )
 @pytest.mark.parametrize("command", [["pva", "ask", "What is social value?"], ["python", "-m", "ingest"]])
 def test_setup_errors_are_one_line_with_the_fix(tmp_path: Path, env: dict, hint: str, command: list[str]) -> None:
     """The installed entry points (not CliRunner): a wrong setting is an error line and exit 2, no traceback."""
     bin_dir = Path(sys.executable).parent
     argv = [str(bin_dir / "pva"), *command[1:]] if command[0] == "pva" else [sys.executable, *command[1:]]
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PVA_")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PVA_") or k == "PVA_MODEL_CACHE"}
     full_env |= {"PVA_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **env}
     done = subprocess.run(argv, env=full_env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr[-2000:]

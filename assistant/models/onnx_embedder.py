@@ -1,0 +1,171 @@
+"""A sentence-transformers model run by onnxruntime + tokenizers, so embedding never imports PyTorch.
+
+The model is exported once (:mod:`assistant.models.onnx_export`) into ``<cache>/<digest>/``, where the digest
+hashes the model folder's files: another model, or a changed one, gets its own export. The export is written in a
+temporary folder and renamed into place, so an interrupted export is never read. Encoding repeats the
+sentence-transformers pipeline: truncate to ``max_seq_length``, run, pool with the attention mask, L2-normalise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+from tokenizers import Encoding, Tokenizer
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+PIPELINE_FILE = "pipeline.json"
+EXPORT_FILES = (MODEL_FILE, TOKENIZER_FILE, PIPELINE_FILE)
+DIGESTS_FILE = "digests.json"
+
+Exporter = Callable[[Path, Path], None]
+"""Writes the export files of the model at the first path into the folder at the second."""
+
+
+def _scratch(path: Path) -> Path:
+    """A new name beside ``path`` for writing it before it is renamed into place."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    scratch = _scratch(path)
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
+
+
+def _content_digest(model_path: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(model_path).as_posix().encode() + b"\0")
+        with file.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def model_digest(model_path: Path, cache_dir: Path) -> str:
+    """A hash of the files of the model folder.
+
+    Hashing ~90 MB costs a fifth of a second, so the digest is remembered in ``cache_dir`` under the folder's
+    file names, sizes and modification times: the folder is read again only when one of those changes.
+    """
+    files = sorted(path for path in model_path.rglob("*") if path.is_file())
+    listing = [str(model_path.resolve())] + [
+        f"{path.relative_to(model_path).as_posix()}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in files
+    ]
+    stamp = hashlib.sha256("\n".join(listing).encode()).hexdigest()
+    known_file = cache_dir / DIGESTS_FILE
+    try:
+        known = json.loads(known_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict) or not isinstance(known.get(stamp), str):
+        known = known if isinstance(known, dict) else {}
+        known[stamp] = _content_digest(model_path, files)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(known_file, json.dumps(known, indent=1))
+    return known[stamp]
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in EXPORT_FILES)
+
+
+def ensure_export(model_path: Path, cache_dir: Path, exporter: Exporter | None = None) -> Path:
+    """The folder of the model's ONNX export under ``cache_dir``, exported first if it is not there yet."""
+    target = cache_dir / model_digest(model_path, cache_dir)[:32]
+    if _complete(target):
+        return target
+    if exporter is None:
+        from assistant.models.onnx_export import export_model as exporter  # deferred: imports PyTorch, only here
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = _scratch(target)
+    scratch.mkdir()
+    try:
+        exporter(model_path, scratch)
+        if not _complete(scratch):
+            raise RuntimeError(f"the ONNX export of {model_path} left out some of {', '.join(EXPORT_FILES)}")
+        try:
+            scratch.rename(target)
+        except OSError:  # another process finished the same export first
+            if not _complete(target):
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """Sentence vectors from token vectors ``(batch, tokens, dim)``, as sentence-transformers pools, L2-normalised."""
+    if mode == "cls":
+        vectors = hidden[:, 0]
+    elif mode == "max":
+        vectors = np.where(mask[..., None] > 0, hidden, -1e9).max(axis=1)
+    else:
+        weights = mask[..., None].astype(hidden.dtype)
+        vectors = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+class OnnxEncoder:
+    """An exported model: a session and two tokenizers (one truncates for the model, one counts in full).
+
+    Both tokenizers are set up once and never changed, so threads may share them (a fast tokenizer's
+    truncation is state that every call would otherwise set).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        pipeline = json.loads((folder / PIPELINE_FILE).read_text(encoding="utf-8"))
+        self.max_seq_length: int = pipeline["max_seq_length"]
+        self.pooling: str = pipeline["pooling"]
+        self.lower: bool = pipeline["do_lower_case"]
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._pad_id = (self._tokenizer.padding or {}).get("pad_id", 0)
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.max_seq_length)
+        self._counter = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        self._session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), providers=["CPUExecutionProvider"])
+        self._inputs = [node.name for node in self._session.get_inputs()]
+
+    def _prepare(self, text: str) -> str:
+        return text.lower() if self.lower else text
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text``, without the special tokens the model adds."""
+        return len(self._counter.encode(self._prepare(text), add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Normalised vectors of ``texts``, in batches of similar length (as sentence-transformers sorts them)."""
+        encodings = self._tokenizer.encode_batch([self._prepare(text) for text in texts])
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        rows: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            for index, vector in zip(batch, self._run([encodings[i] for i in batch]), strict=True):
+                rows[index] = vector
+        return np.vstack(rows).astype(np.float32)
+
+    def _run(self, batch: list[Encoding]) -> np.ndarray:
+        width = max(len(encoding.ids) for encoding in batch)
+        ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, encoding in enumerate(batch):
+            length = len(encoding.ids)
+            ids[row, :length], mask[row, :length], types[row, :length] = (
+                encoding.ids,
+                encoding.attention_mask,
+                encoding.type_ids,
+            )
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        [hidden] = self._session.run(None, {name: feeds[name] for name in self._inputs})
+        return pool(hidden, mask, self.pooling)

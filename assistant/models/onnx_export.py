@@ -1,0 +1,89 @@
+"""Export a sentence-transformers folder to ONNX: the transformer as a graph, its tokenizer and pooling as files.
+
+Run once per model (see :mod:`assistant.models.onnx_embedder`); this is the only place the ONNX path touches
+PyTorch. Only the plain pipeline is supported (Transformer → Pooling → optional Normalize, as all-MiniLM-L6-v2):
+another module (Dense, a router…) raises, and ``PVA_EMBEDDING_BACKEND=torch`` runs such a model.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import torch
+from sentence_transformers import SentenceTransformer
+
+from assistant.models.onnx_embedder import MODEL_FILE, PIPELINE_FILE, TOKENIZER_FILE
+
+POOLING_MODES = ("mean", "cls", "max")
+_SAMPLE = ["A short text.", "A somewhat longer text, so the sample batch carries padding as real batches do."]
+
+
+class UnsupportedModelError(RuntimeError):
+    """The model has a module the ONNX path does not reproduce."""
+
+
+class _Hidden(torch.nn.Module):
+    """The transformer with named inputs and one output, the token vectors (what ONNX export needs)."""
+
+    def __init__(self, model: torch.nn.Module, names: list[str]) -> None:
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(**dict(zip(self.names, inputs, strict=True))).last_hidden_state
+
+
+def _pooling_mode(pooling: torch.nn.Module) -> str:
+    mode = getattr(pooling, "pooling_mode", None)  # sentence-transformers 6: a string
+    if not isinstance(mode, str):
+        mode = pooling.get_pooling_mode_str()  # sentence-transformers 5
+    return "mean" if mode == "mean_tokens" else mode.removesuffix("_token")
+
+
+def _pipeline(model: SentenceTransformer) -> dict:
+    """The tokenizer and pooling settings the ONNX path must repeat, read from the loaded model."""
+    kinds = [type(module).__name__ for module in model]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        raise UnsupportedModelError(
+            f"the ONNX embedder runs Transformer → Pooling [→ Normalize] models, not {' → '.join(kinds)}: "
+            "set PVA_EMBEDDING_BACKEND=torch"
+        )
+    mode = _pooling_mode(model[1])
+    if mode not in POOLING_MODES:
+        raise UnsupportedModelError(
+            f"pooling '{mode}' is not supported by the ONNX embedder: set PVA_EMBEDDING_BACKEND=torch"
+        )
+    transformer = model[0]
+    return {
+        "max_seq_length": int(model.max_seq_length),
+        "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
+        "pooling": mode,
+        "inputs": list(transformer.tokenizer.model_input_names),
+    }
+
+
+def export_model(model_path: Path, target: Path) -> None:
+    """Write ``model.onnx``, ``tokenizer.json`` and ``pipeline.json`` of the model at ``model_path`` into ``target``."""
+    model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+    pipeline = _pipeline(model)
+    transformer = model[0]
+    tokenizer = transformer.tokenizer
+    names = pipeline["inputs"]
+    sample = tokenizer(_SAMPLE, padding=True, return_tensors="pt")
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(
+            _Hidden(transformer.auto_model.eval(), names),
+            tuple(sample[name] for name in names),
+            str(target / MODEL_FILE),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter: the dynamo one needs onnxscript
+        )
+    tokenizer.backend_tokenizer.save(str(target / TOKENIZER_FILE))
+    (target / PIPELINE_FILE).write_text(json.dumps(pipeline, indent=2), encoding="utf-8")
