@@ -46,31 +46,22 @@ def _write(folder: Path, text: str) -> Path:
     return path
 
 
-def _spy(services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every text the embedding model is asked to embed from now on."""
-    embedded: list[str] = []
-    model = services.embeddings
-    real = model.embed_documents
-    monkeypatch.setattr(model, "embed_documents", lambda texts: embedded.extend(texts) or real(texts))
-    return embedded
-
-
 def _stored(settings) -> list[str]:
     store = get_services(settings).store
     return store.text_vectors(store.all_ids())[0]
 
 
-def test_after_ingest_a_question_in_a_new_process_embeds_only_itself(corpus_settings, monkeypatch) -> None:
+def test_after_ingest_a_question_in_a_new_process_embeds_only_itself(corpus_settings, embed_spy) -> None:
     reset_services(models=True)  # as in a new process: a freshly loaded model, nothing cached
     services = get_services(corpus_settings)
-    embedded = _spy(services, monkeypatch)
+    embedded = embed_spy(services)
     question = "What is social value?"
     answer = ask(question, services=services)
     assert not answer.refused and answer.citations and answer.grounding.supported
     assert embedded and all(text in question for text in embedded), embedded  # the question (and its trimmed form)
 
 
-def test_an_index_without_stored_vectors_gives_the_same_answer(settings, tmp_path: Path, monkeypatch) -> None:
+def test_an_index_without_stored_vectors_gives_the_same_answer(settings, tmp_path: Path, embed_spy) -> None:
     ingest_paths([_write(tmp_path / "docs", GUIDE)], settings)
     question = "Who may apply for a grant?"
     reset_services(models=True)
@@ -79,7 +70,7 @@ def test_an_index_without_stored_vectors_gives_the_same_answer(settings, tmp_pat
     services.store.client.delete_collection(texts_collection(settings.collection))  # an index built before them
     reset_services(models=True)
     services = get_services(settings)
-    embedded = _spy(services, monkeypatch)
+    embedded = embed_spy(services)
     lazy = ask(question, settings=settings, services=services)
     assert not stored.refused and stored.citations
     assert (lazy.answer, lazy.citations, lazy.grounding) == (stored.answer, stored.citations, stored.grounding)
