@@ -44,6 +44,7 @@ from assistant.refusal import (
 from assistant.retrieval import search
 from assistant.services import Services, get_services, services_for
 from assistant.text import LIST_ITEM, LIST_MARKER, citation_numbers, passage_text, split_sentences, strip_citations
+from assistant.text_vectors import preload
 from assistant.types import Answer, Citation, Grounding, RetrievedChunk, SentenceCheck, message_text
 from assistant.unit_prompt import unit_sources, with_units
 
@@ -143,6 +144,7 @@ def ask_stream(
     # so a poisoned document changes nothing.
     found = search(standalone, settings, k=k, doc_ids=doc_ids or None, services=services)
     chunks = [c for c in found if not looks_like_injection(c.text)]
+    preload(services.store, services.staged, chunks)  # their texts' vectors, stored at ingest: none is embedded
     retrieved_at = time.perf_counter()
     timings = {"retrieve": (retrieved_at - started) * 1000}
 
@@ -155,6 +157,8 @@ def ask_stream(
 
     extraction = _extract(question, standalone, history, chunks, llm, backend, services)
     if extraction is not None:
+        retrieved = {chunk.id for chunk in chunks}  # the neighbours a list was read on into are new
+        preload(services.store, services.staged, [c for c in extraction.chunks if c.id not in retrieved])
         chunks = extraction.chunks
     elif backend == "local":
         chunks = chunks[:LOCAL_SOURCES]

@@ -158,7 +158,7 @@ class EmbeddingChecker:
 
     def warm(self, sentences: Sequence[str] = (), passages: Sequence[str] = ()) -> None:
         """Embed many sentences and passages in one batched call, ahead of scoring them one by one."""
-        texts = [strip_citations(s) for s in sentences if s.strip()]
+        texts = [claim for claim in map(strip_citations, sentences) if claim]  # a bare "[1]" is no claim
         texts += [w for p in passages if p and p.strip() for w in wording.windows(p)[0]]
         if texts:
             self._cache.get(texts)

@@ -22,6 +22,7 @@ from assistant.index.documents import DocumentTitles
 from assistant.index.store import Store, open_store, store_key
 from assistant.models.chat import get_chat_model, resolve_backend
 from assistant.models.embeddings import SentenceTransformerEmbeddings, VectorCache, embeddings_key, load_embeddings
+from assistant.models.staged import StagedEmbeddings
 
 T = TypeVar("T")
 
@@ -79,12 +80,17 @@ class Services:
     @property
     def embeddings(self) -> SentenceTransformerEmbeddings:
         settings = self.settings
-        return _shelf.get(("embeddings", *embeddings_key(settings)), lambda: load_embeddings(settings))
+        return _shelf.get(("embeddings", *embeddings_key(settings)), lambda: _with_staging(load_embeddings(settings)))
 
     @property
     def vectors(self) -> VectorCache:
         """The embedding model's cache of vectors (question, sentences, passages)."""
         return self.embeddings.vectors
+
+    @property
+    def staged(self) -> StagedEmbeddings:
+        """Where the answer chain puts the stored vectors of retrieved chunks for :attr:`vectors` to take."""
+        return _staging(self.embeddings)
 
     @property
     def store(self) -> Store:
@@ -127,6 +133,20 @@ class Services:
         """The backend a call runs on and its model: ``llm`` when one is injected (tests), else :meth:`chat_model`."""
         name = resolve_backend(self.settings, backend, llm)
         return name, llm if llm is not None else self.chat_model(name)
+
+
+def _with_staging(model: SentenceTransformerEmbeddings) -> SentenceTransformerEmbeddings:
+    """``model`` whose shared vector cache embeds through a :class:`StagedEmbeddings`: a text staged from the index
+    is taken from there, only the others go to the model."""
+    model.vectors = VectorCache(StagedEmbeddings(model))
+    return model
+
+
+def _staging(model: SentenceTransformerEmbeddings) -> StagedEmbeddings:
+    staged = model.vectors.embeddings
+    if not isinstance(staged, StagedEmbeddings):  # pragma: no cover  (every model is built by _with_staging)
+        raise TypeError("the embedding model's vector cache does not take stored vectors")
+    return staged
 
 
 _services: dict[Settings, Services] = {}

@@ -28,6 +28,7 @@ from assistant.index.outline import CHILDREN, LIST_END, LIST_START
 from assistant.index.store import Store, bump_generation
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 from assistant.services import Services, services_for
+from assistant.text_vectors import store_text_vectors
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, load_file
 from ingest.splitter import Chunk, split_markdown
 
@@ -189,6 +190,8 @@ def ingest_document(
             store.delete(stale)
         if new_ids or moved_ids or stale:
             bump_generation(store.settings)
+        # Before the journal is cleared: an ingest killed here is finished by the next, vectors included.
+        store_text_vectors(store, embeddings, doc.doc_id)
         write_journal(store.settings, None)
     result.added, result.updated, result.removed = len(new_ids), len(moved_ids), len(stale)
     return result

@@ -137,3 +137,18 @@ def copying_export():
         return export
 
     return make
+
+
+@pytest.fixture
+def embed_spy(monkeypatch: pytest.MonkeyPatch):
+    """``embed_spy(services)``: from then on, every text the services' embedding model embeds is recorded in the
+    list it returns (the model still embeds it)."""
+
+    def spy(services: Any) -> list[str]:
+        embedded: list[str] = []
+        model = services.embeddings
+        real = model.embed_documents
+        monkeypatch.setattr(model, "embed_documents", lambda texts: embedded.extend(texts) or real(texts))
+        return embedded
+
+    return spy

@@ -19,7 +19,7 @@ from assistant.config import Settings, get_settings
 from assistant.index import store as store_module
 from assistant.index.store import StoreUnavailableError
 from assistant.retrieval import search
-from assistant.services import get_services
+from assistant.services import get_services, reset_services
 from evals.bench_data import copy_chunks
 from evals.processes import chroma_server, free_port
 from ingest import ingest_paths, list_documents, remove_document
@@ -119,6 +119,17 @@ def test_extractive_answer_from_the_server_cites_its_sources(server_corpus: Sett
     assert answer.citations
     assert {c.doc_id for c in answer.citations} <= {d.doc_id for d in list_documents(server_corpus)}
     assert all(c.quote for c in answer.citations)
+
+
+def test_a_question_on_the_server_embeds_only_itself(server_corpus: Settings, embed_spy) -> None:
+    """The texts' vectors computed at ingest live on the server too (a second collection beside the chunks)."""
+    reset_services(models=True)  # as in a new process: nothing cached
+    services = get_services(server_corpus)
+    embedded = embed_spy(services)
+    question = "What are the principles of social value?"
+    answer = ask(question, settings=server_corpus, services=services)
+    assert not answer.refused and answer.citations
+    assert embedded and all(text in question for text in embedded), embedded
 
 
 def test_pva_chroma_url_switches_to_the_server(

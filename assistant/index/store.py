@@ -5,6 +5,11 @@ By default Chroma runs embedded and persists under ``<data dir>/chroma``; settin
 LangChain's ``Chroma`` vector store; reads by id or metadata and writes go to the collection, because ingest
 embeds the heading path together with the chunk text while storing the text alone, and upserts precomputed
 vectors. Callers use :class:`Store`'s methods only.
+
+A second collection, ``<collection>-texts``, holds the vectors of the texts the answer path compares with the
+question (each chunk's sentences, list items, lists and verification windows), keyed by chunk id, so a question
+embeds nothing but itself. It lives in the same client, so a Chroma server holds it too; deleting a chunk
+deletes its texts.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
@@ -69,6 +75,9 @@ class Store:
             embedding_function=embeddings,
             client=client,
             collection_metadata=metadata,
+        )
+        self._texts = client.get_or_create_collection(
+            name=texts_collection(settings.collection), embedding_function=None, metadata=metadata
         )
         self.write_lock = threading.Lock()
         """Held around every write through this process (ingest, removal), with :func:`bump_generation`."""
@@ -122,6 +131,22 @@ class Store:
         """The ids of every chunk (matching ``where``, when given)."""
         return self.get(where=where, include=()).ids
 
+    def text_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored texts of these chunks and their vectors (one row per text; none for an index built before
+        texts were stored)."""
+        if not chunk_ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        got = self._texts.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["documents", "embeddings"])
+        vectors = got.get("embeddings")
+        texts = list(got.get("documents") or [])
+        if vectors is None or not texts:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return texts, np.asarray(vectors, dtype=np.float32)
+
+    def text_rows(self, doc_id: str) -> set[str]:
+        """The row ids of a document's stored text vectors."""
+        return set(self._texts.get(where={"doc_id": doc_id}, include=[])["ids"])
+
     def similarity_search(
         self, vector: Sequence[float], k: int, where: Where | None = None
     ) -> list[tuple[Document, float]]:
@@ -158,8 +183,37 @@ class Store:
         self._chroma.update(ids=list(ids), metadatas=list(metadatas))
 
     def delete(self, ids: Sequence[str]) -> None:
-        """Remove chunks by id."""
-        self._chroma.delete(ids=list(ids))
+        """Remove chunks by id, with their stored text vectors."""
+        step = self.max_batch_size
+        for start in range(0, len(ids), step):
+            part = list(ids[start : start + step])
+            self._chroma.delete(ids=part)
+            self._texts.delete(where={"chunk_id": {"$in": part}})
+
+    def upsert_texts(
+        self, ids: Sequence[str], vectors: Any, texts: Sequence[str], metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        """Add or replace text vectors (metadata: ``doc_id`` and ``chunk_id``), in batches the backend accepts."""
+        step = self.max_batch_size
+        for start in range(0, len(ids), step):
+            end = start + step
+            self._texts.upsert(
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                documents=list(texts[start:end]),
+                metadatas=list(metadatas[start:end]),
+            )
+
+    def delete_texts(self, ids: Sequence[str]) -> None:
+        """Remove text vectors by row id."""
+        step = self.max_batch_size
+        for start in range(0, len(ids), step):
+            self._texts.delete(ids=list(ids[start : start + step]))
+
+
+def texts_collection(collection: str) -> str:
+    """The name of the collection holding the text vectors of ``collection``'s chunks."""
+    return f"{collection}-texts"
 
 
 def _client(settings: Settings) -> chromadb.ClientAPI:
