@@ -155,9 +155,9 @@ The scheme's budget was approved by the Health and Wellbeing Board after a publi
 
 ## 2. Applying
 
-Residents should apply through the portal at https://winter.riverton.example/apply. The scheme's first year \
-used the address http://help.riverton.example/winter for applications. Both addresses are valid and lead to the \
-same form, though the new address is preferred.
+Residents should apply through the portal at https://winter.riverton.example/apply. The old address of the \
+scheme, http://help.riverton.example/winter, was the address for applications in its first year. Both are valid \
+and lead to the same form, though the new address is preferred.
 
 ## 3. Making a complaint
 
@@ -222,7 +222,7 @@ def scheme(settings: Settings, tmp_path: Path) -> Settings:
         ),
         pytest.param(
             "Which address should residents apply through, and is the old address still valid?",
-            ["https://winter.riverton.example/apply", "Both addresses are valid"],
+            ["https://winter.riverton.example/apply", "Both are valid"],
             [],
             id="yes/no part: the sentence that says whether",
         ),
