@@ -25,6 +25,8 @@ TOKENIZER_FILE = "tokenizer.json"
 PIPELINE_FILE = "pipeline.json"
 EXPORT_FILES = (MODEL_FILE, TOKENIZER_FILE, PIPELINE_FILE)
 DIGESTS_FILE = "digests.json"
+EXPORT_FORMAT = 1
+"""Part of each export's folder name: raise it when the export changes, so exports made before are not used."""
 
 Exporter = Callable[[Path, Path], None]
 """Writes the export files of the model at the first path into the folder at the second."""
@@ -80,7 +82,7 @@ def _complete(folder: Path) -> bool:
 
 def ensure_export(model_path: Path, cache_dir: Path, exporter: Exporter | None = None) -> Path:
     """The folder of the model's ONNX export under ``cache_dir``, exported first if it is not there yet."""
-    target = cache_dir / model_digest(model_path, cache_dir)[:32]
+    target = cache_dir / f"{model_digest(model_path, cache_dir)[:32]}-{EXPORT_FORMAT}"
     if _complete(target):
         return target
     if exporter is None:
