@@ -13,7 +13,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.models.embeddings import OnnxEmbeddings, SentenceTransformerEmbeddings, load_embeddings
-from assistant.models.onnx_embedder import EXPORT_FILES, ensure_export, model_digest
+from assistant.models.onnx_embedder import EXPORT_FILES, ExportError, ensure_export, model_digest
 from assistant.services import get_services
 from assistant.text import split_sentences
 from ingest.loaders import load_file
@@ -89,6 +89,16 @@ def test_an_interrupted_export_is_never_used(
     assert ensure_export(onnx.model_path, cache, exporter=interrupted_export) == folder  # found, not exported again
     vectors = OnnxEmbeddings(onnx.model_path, cache).embed_documents(["Social value."])
     assert np.allclose(vectors, onnx.embed_documents(["Social value."]), atol=1e-6)
+
+
+def test_a_folder_that_is_no_model_fails_to_export_with_the_reason(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "notes", tmp_path / "cache"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("Not a model.")
+    with pytest.raises(ExportError, match="notes") as failure:
+        ensure_export(folder, cache)
+    assert "Traceback" not in str(failure.value)
+    assert [p.name for p in cache.iterdir()] == ["digests.json"]
 
 
 def test_the_export_is_keyed_by_the_model_files_content(tmp_path: Path) -> None:

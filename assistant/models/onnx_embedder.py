@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,9 +27,27 @@ TOKENIZER_FILE = "tokenizer.json"
 PIPELINE_FILE = "pipeline.json"
 EXPORT_FILES = (MODEL_FILE, TOKENIZER_FILE, PIPELINE_FILE)
 DIGESTS_FILE = "digests.json"
+EXPORT_FORMAT = 1
+"""Part of each export's folder name: raise it when the export changes, so exports made before are not used."""
 
 Exporter = Callable[[Path, Path], None]
 """Writes the export files of the model at the first path into the folder at the second."""
+
+
+class ExportError(RuntimeError):
+    """The model could not be exported to ONNX."""
+
+
+def export_in_subprocess(model_path: Path, target: Path) -> None:
+    """Export in a child process (:mod:`assistant.models.onnx_export`): PyTorch loads there, and the memory it
+    takes goes when the child ends, so even the process that made the export never holds PyTorch."""
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the ``assistant`` package
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    argv = [sys.executable, "-m", "assistant.models.onnx_export", str(model_path), str(target)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        raise ExportError(f"exporting the embedding model {model_path} to ONNX failed: {lines[-1]}")
 
 
 def _scratch(path: Path) -> Path:
@@ -79,19 +99,19 @@ def _complete(folder: Path) -> bool:
 
 
 def ensure_export(model_path: Path, cache_dir: Path, exporter: Exporter | None = None) -> Path:
-    """The folder of the model's ONNX export under ``cache_dir``, exported first if it is not there yet."""
-    target = cache_dir / model_digest(model_path, cache_dir)[:32]
+    """The folder of the model's ONNX export under ``cache_dir``, exported first if it is not there yet
+    (by ``exporter``, default :func:`export_in_subprocess`)."""
+    target = cache_dir / f"{model_digest(model_path, cache_dir)[:32]}-{EXPORT_FORMAT}"
     if _complete(target):
         return target
-    if exporter is None:
-        from assistant.models.onnx_export import export_model as exporter  # deferred: imports PyTorch, only here
+    exporter = exporter or export_in_subprocess
     cache_dir.mkdir(parents=True, exist_ok=True)
     scratch = _scratch(target)
     scratch.mkdir()
     try:
         exporter(model_path, scratch)
         if not _complete(scratch):
-            raise RuntimeError(f"the ONNX export of {model_path} left out some of {', '.join(EXPORT_FILES)}")
+            raise ExportError(f"the ONNX export of {model_path} left out some of {', '.join(EXPORT_FILES)}")
         try:
             scratch.rename(target)
         except OSError:  # another process finished the same export first

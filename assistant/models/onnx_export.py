@@ -1,13 +1,15 @@
 """Export a sentence-transformers folder to ONNX: the transformer as a graph, its tokenizer and pooling as files.
 
-Run once per model (see :mod:`assistant.models.onnx_embedder`); this is the only place the ONNX path touches
-PyTorch. Only the plain pipeline is supported (Transformer → Pooling → optional Normalize, as all-MiniLM-L6-v2):
-another module (Dense, a router…) raises, and ``PVA_EMBEDDING_BACKEND=torch`` runs such a model.
+Run once per model, in a child process (``python -m assistant.models.onnx_export MODEL_DIR TARGET_DIR``, see
+:mod:`assistant.models.onnx_embedder`); this is the only place the ONNX path touches PyTorch. Only the plain
+pipeline is supported (Transformer → Pooling → optional Normalize, as all-MiniLM-L6-v2): another module (Dense,
+a router…) raises, and ``PVA_EMBEDDING_BACKEND=torch`` runs such a model.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -71,12 +73,16 @@ def export_model(model_path: Path, target: Path) -> None:
     transformer = model[0]
     tokenizer = transformer.tokenizer
     names = pipeline["inputs"]
+    network = transformer.auto_model.eval()
+    # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs faster on 256-token chunks than the
+    # graph traced from PyTorch's fused SDPA (≈40% less CPU on the corpus chunks); the vectors are the same.
+    network.set_attn_implementation("eager")
     sample = tokenizer(_SAMPLE, padding=True, return_tensors="pt")
     dynamic = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(
-            _Hidden(transformer.auto_model.eval(), names),
+            _Hidden(network, names),
             tuple(sample[name] for name in names),
             str(target / MODEL_FILE),
             input_names=names,
@@ -87,3 +93,18 @@ def export_model(model_path: Path, target: Path) -> None:
         )
     tokenizer.backend_tokenizer.save(str(target / TOKENIZER_FILE))
     (target / PIPELINE_FILE).write_text(json.dumps(pipeline, indent=2), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """``python -m assistant.models.onnx_export MODEL_DIR TARGET_DIR``: the error, if any, as the last stderr line."""
+    model_path, target = (Path(arg) for arg in argv)
+    try:
+        export_model(model_path, target)
+    except (UnsupportedModelError, OSError, ValueError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
