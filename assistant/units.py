@@ -99,6 +99,18 @@ class Library:
         """The first chunk of a section of a document, if any."""
         return self._first({"doc_id": doc_id, "section": section})
 
+    def showing_heading(self, chunk: RetrievedChunk, heading: str) -> RetrievedChunk | None:
+        """The first chunk of ``chunk``'s section with ``heading`` as a heading line: small sub-sections are
+        packed into one chunk under their parent's path, so they have no section of their own."""
+        if self.store is None:
+            return None
+        got = self.store.get(where={"$and": [{"doc_id": chunk.doc_id}, {"section": chunk.section}]})
+        rows = sorted(zip(got.ids, got.documents, got.metadatas, strict=True), key=lambda r: _position(r[2]))
+        for chunk_id, text, meta in rows:
+            if any(kind == "heading" and body == heading for kind, body in blocks(text or "")):
+                return to_chunk(chunk_id, text or "", dict(meta or {}))
+        return None
+
 
 def _position(meta: Any) -> int:
     try:
@@ -271,6 +283,7 @@ def _children(library: Library, chunk: RetrievedChunk) -> list[Entry]:
             entries.append(Entry(child, library.number(chunk)))
             continue
         holder = library.section_start(chunk.doc_id, f"{chunk.section}{SECTION_SEPARATOR}{child}")
+        holder = holder or library.showing_heading(chunk, child)
         if holder is not None:
             entries.append(Entry(child, library.number(holder)))
     return entries

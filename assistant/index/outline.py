@@ -3,7 +3,9 @@
 The ingest stores, beside each chunk's ``section`` (its heading path joined by " › "):
 
 - ``children``: the headings directly under that section, as a JSON list ("[]" for a leaf), so an answer can
-  name a section's parts even when their text is in other chunks;
+  name a section's parts even when their text is in other chunks. A heading with nothing but sub-headings
+  under it gets a chunk of its heading line alone, so every outline is stored; small sub-sections packed
+  together are chunks of their parent's section that show the child headings as heading lines;
 - ``list_start`` / ``list_end``: only on the chunks of a list too long for one chunk, the list's characters in
   the document (lead-in included). Chunk spans (``start``, ``end``) index the same text, so the chunks that
   overlap the list, in order, give it back whole: :func:`whole_list`.
