@@ -46,8 +46,10 @@ def export_in_subprocess(model_path: Path, target: Path) -> None:
     argv = [sys.executable, "-m", "assistant.models.onnx_export", str(model_path), str(target)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-        raise ExportError(f"exporting the embedding model {model_path} to ONNX failed: {lines[-1]}")
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ExportError(
+            f"exporting the embedding model {model_path} to ONNX failed (exit status {done.returncode}): {last}"
+        )
 
 
 def _scratch(path: Path) -> Path:
@@ -77,21 +79,26 @@ def model_digest(model_path: Path, cache_dir: Path) -> str:
     file names, sizes and modification times: the folder is read again only when one of those changes.
     """
     files = sorted(path for path in model_path.rglob("*") if path.is_file())
-    listing = [str(model_path.resolve())] + [
-        f"{path.relative_to(model_path).as_posix()}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in files
-    ]
+    listing = [str(model_path.resolve())]
+    for path in files:
+        stat = path.stat()
+        listing.append(f"{path.relative_to(model_path).as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
     stamp = hashlib.sha256("\n".join(listing).encode()).hexdigest()
     known_file = cache_dir / DIGESTS_FILE
     try:
         known = json.loads(known_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        known = {}
-    if not isinstance(known, dict) or not isinstance(known.get(stamp), str):
-        known = known if isinstance(known, dict) else {}
-        known[stamp] = _content_digest(model_path, files)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(known_file, json.dumps(known, indent=1))
-    return known[stamp]
+        known = None
+    known = known if isinstance(known, dict) else {}
+    digest = known.get(stamp)
+    if not isinstance(digest, str):
+        digest = known[stamp] = _content_digest(model_path, files)
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(known_file, json.dumps(known, indent=1))
+        except OSError:  # a read-only cache still serves its exports; the folder is hashed again next time
+            pass
+    return digest
 
 
 def _complete(folder: Path) -> bool:
