@@ -373,6 +373,7 @@ def warm_up_verifier(settings: Settings, limit: int = WARM_UP_CHUNKS) -> int:
     if warm is None or limit < 1:  # a cross-encoder checker keeps no embeddings to precompute
         return 0
     found = services.store.get(include=["documents", "metadatas"], limit=limit)
+    preload(services.store, services.staged, found.ids)  # stored at ingest: then nothing here is embedded
     passages = [
         passage_text((meta or {}).get("section", ""), text or "")
         for text, meta in zip(found.documents, found.metadatas, strict=True)

@@ -76,9 +76,10 @@ def store_text_vectors(store: Store, embeddings: Embeddings, doc_id: str) -> int
     return len({wanted[row][1] for row in missing})
 
 
-def preload(store: Store, staged: StagedEmbeddings, chunks: Sequence[RetrievedChunk]) -> int:
-    """Stage the stored text vectors of ``chunks`` for the vector cache; return how many were found."""
-    texts, vectors = store.text_vectors(list(dict.fromkeys(chunk.id for chunk in chunks)))
+def preload(store: Store, staged: StagedEmbeddings, chunks: Sequence[RetrievedChunk | str]) -> int:
+    """Stage the stored text vectors of ``chunks`` (or chunk ids) for the vector cache; return how many were found."""
+    ids = [chunk if isinstance(chunk, str) else chunk.id for chunk in chunks]
+    texts, vectors = store.text_vectors(list(dict.fromkeys(ids)))
     if texts:
         staged.stage(texts, np.asarray(vectors, dtype=np.float32))
     return len(texts)

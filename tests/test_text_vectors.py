@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answer import ask
+from assistant.answer import ask, warm_up_verifier
 from assistant.index.store import texts_collection
 from assistant.services import get_services, reset_services
 from ingest import ingest_paths, remove_document
@@ -59,6 +59,13 @@ def test_after_ingest_a_question_in_a_new_process_embeds_only_itself(corpus_sett
     answer = ask(question, services=services)
     assert not answer.refused and answer.citations and answer.grounding.supported
     assert embedded and all(text in question for text in embedded), embedded  # the question (and its trimmed form)
+
+
+def test_the_verifier_warm_up_at_app_start_embeds_nothing_after_ingest(corpus_settings, embed_spy) -> None:
+    reset_services(models=True)
+    embedded = embed_spy(get_services(corpus_settings))
+    assert warm_up_verifier(corpus_settings) > 0
+    assert embedded == []
 
 
 def test_an_index_without_stored_vectors_gives_the_same_answer(settings, tmp_path: Path, embed_spy) -> None:
