@@ -31,8 +31,8 @@ LIST_RATIO = 0.85
 """For a list question, a list whose score reaches this share of the best unit's score wins."""
 LIST_MARGIN = 0.05
 """For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
-WIDE_SHAPES = ("list", "who", "when", "number")
-"""Questions whose answer may sit in any retrieved chunk: the one holding a list, a name, a date or a figure."""
+WIDE_SHAPES = ("list", "who", "when")
+"""Questions whose answer may sit in any retrieved chunk: the one holding a list, a name or a date."""
 PAIR_BONUS = 0.05
 """For "what does X do", a sentence with the next one that refers back to it beats the sentence alone by this."""
 _ACTION = re.compile(r"\s*what\s+(?:does|do|did|will|would|can|could|should|must)\s+\S", re.IGNORECASE)
@@ -77,9 +77,11 @@ def extractive_answer(
     sources = _sources(chunks, shapes)
     actions = any(_ACTION.match(shape.text) for shape in shapes)
     # Past the best few chunks only a lead-in with its list is read ("… as follows:" answers a "how" question).
+    # The chosen chunks come first, so a unit found in two chunks is kept as theirs.
+    rest = [n for n in range(1, len(chunks) + 1) if n not in sources]
     candidates = [
         u
-        for u in all_units(library, range(1, len(chunks) + 1))
+        for u in all_units(library, [*sources, *rest])
         if (u.source in sources or _leads_in(u)) and (u.kind != "pair" or actions)
     ]
     if not candidates:

@@ -149,7 +149,7 @@ SCHEME = """# Riverton Winter Support Scheme
 In response to rising energy prices, the council has launched a Winter Support Scheme for residents over 70. \
 While the existing hardship grants stay the same, this scheme adds free boiler checks and a one-off heating \
 payment of £150 per household. The latest revision of the heating payment raised it for households with a \
-disabled member. That revision of the heating payment was agreed on 4 February 2024.
+disabled member. The revision was agreed on 4 February 2024.
 
 The scheme's budget was approved by the Health and Wellbeing Board after a public consultation.
 
@@ -173,8 +173,8 @@ Complaints without these details are returned to the sender.
 
 ## 4. Take-up
 
-Low take-up of the scheme is a worry for the council's plans for the coming winter. Take-up is often low because many \
-eligible residents do not know they qualify.
+Take-up of the scheme is low in the north of the borough. Take-up is often low because many eligible residents do \
+not know they qualify.
 """
 
 
