@@ -85,7 +85,8 @@ def test_changed_file_replaces_exactly_its_old_chunks(settings, tmp_path: Path) 
     assert (report.total("added"), report.total("removed")) == (1, 1)
     chunks = _chunks(settings)
     texts = [c["text"] for c in chunks.values() if c["doc_id"] == "travel-policy"]
-    assert len(texts) == 2 and any("Premium economy" in t for t in texts)
+    # The title line (its outline: Rail, Air), Rail and Air.
+    assert len(texts) == 3 and any("Premium economy" in t for t in texts)
     assert not any("Economy class only" in t for t in texts)
     assert {k: v for k, v in chunks.items() if v["doc_id"] == "other"} == other_before
 
@@ -126,9 +127,9 @@ def test_outline_metadata_follows_a_changed_document(settings, tmp_path: Path) -
 def test_list_and_remove(settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "policy.md", POLICY)], settings)
     [doc] = list_documents(settings)
-    assert (doc.doc_id, doc.title, doc.chunks) == ("travel-policy", "Travel Policy", 2)
+    assert (doc.doc_id, doc.title, doc.chunks) == ("travel-policy", "Travel Policy", 3)  # title line, Rail, Air
     assert doc.ingested_at
-    assert remove_document("travel-policy", settings) == 2
+    assert remove_document("travel-policy", settings) == 3
     assert list_documents(settings) == []
     assert remove_document("travel-policy", settings) == 0
 
