@@ -249,7 +249,7 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
 def _predicate(question: str) -> str:
     """The word a yes/no question asks about, its last content word ("is the old address still valid" → valid)."""
     own = question.partition(" (")[0]
-    if not _YES_NO.match(own):
+    if not _YES_NO.match(own) or re.search(r"[,;]|\s+and\s+", own):  # a clause joined on asks more than yes/no
         return ""
     words = tokens(own)
     return words[-1].text.lower() if len(words) > 1 else ""
