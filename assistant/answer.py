@@ -27,6 +27,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
+from assistant.adequacy import unaddressed, with_focus_chunk
 from assistant.config import Settings
 from assistant.extractive import Extraction, extractive_answer
 from assistant.followup import asks_to_read_on, rewrite_followup
@@ -143,11 +144,11 @@ def ask_stream(
     # A retrieved chunk that tries to instruct the model is quoted data gone wrong: it is not used as a source,
     # so a poisoned document changes nothing.
     found = search(standalone, settings, k=k, doc_ids=doc_ids or None, services=services)
+    found = with_focus_chunk(standalone, found, settings, services, doc_ids or None)  # a rare word's chunk too
     chunks = [c for c in found if not looks_like_injection(c.text)]
     preload(services.store, services.staged, chunks)  # their texts' vectors, stored at ingest: none is embedded
     retrieved_at = time.perf_counter()
     timings = {"retrieve": (retrieved_at - started) * 1000}
-
     reply = _Reply(question, standalone, question_id, backend, started, timings)
 
     gate = _gate(question, standalone, chunks)
@@ -160,6 +161,9 @@ def ask_stream(
         retrieved = {chunk.id for chunk in chunks}  # the neighbours a list was read on into are new
         preload(services.store, services.staged, [c for c in extraction.chunks if c.id not in retrieved])
         chunks = extraction.chunks
+        if gap := _unaddressed(standalone, extraction, services):
+            yield reply.refuse(not_covered_message(gap, chunks), chunks)
+            return
     elif backend == "local":
         chunks = chunks[:LOCAL_SOURCES]
     raw = yield from _generate(standalone, chunks, llm, extraction)
@@ -280,6 +284,13 @@ def _gate(question: str, standalone: str, chunks: list[RetrievedChunk]) -> str |
     if not relevant or missing:
         return ""
     return None
+
+
+def _unaddressed(standalone: str, extraction: Extraction, services: Services) -> list[str]:
+    """The question's focus or asked-for words the extracted units leave out (see :mod:`assistant.adequacy`)."""
+    units = extraction.units
+    headings = [f"{unit.context}\n{extraction.chunks[unit.source - 1].title}" for unit in units]
+    return unaddressed(standalone, [u.text for u in units], headings, services.bm25_index(), services.vectors)
 
 
 def _generate(

@@ -224,7 +224,8 @@ def expands(acronym: str, text: str) -> bool:
     bare = re.escape(acronym)
     before = re.search(rf"((?:[\w’'-]+[\s,]+){{{len(letters)},{len(letters) * 2 + 2}}})\(\s*{bare}\s*\)", text)
     after = re.search(rf"\b{bare}\s*\(([^)]+)\)", text)
-    for words in (before.group(1) if before else "", after.group(1) if after else ""):
+    row = re.search(rf"(?m)^\W*{bare}\s*[|:–—]\s*([^|.;]+)", text)  # a glossary row: "ISC | Internet Software …"
+    for words in (before.group(1) if before else "", after.group(1) if after else "", row.group(1) if row else ""):
         initials = [w[0].upper() for w in re.findall(r"[A-Za-z][\w’'-]*", words) if w[0].isupper()]
         if len(initials) >= len(letters) and initials[-len(letters) :] == letters:
             return True

@@ -135,6 +135,19 @@ class BM25Index:
         order = candidates[np.lexsort((candidates, -scores[candidates]))]
         return [(self.ids[i], float(scores[i])) for i in order]
 
+    def frequencies(self, query: str) -> dict[str, int]:
+        """How many chunks hold each term of ``query`` (stemmed as the index is; 0 for a term it never saw)."""
+        terms = tokenize_query(query)
+        if self.retriever is None:
+            return dict.fromkeys(terms, 0)
+        pointers = self.retriever.scores["indptr"]  # a term's column of the sparse score matrix: one row per chunk
+        vocabulary = self.retriever.vocab_dict
+        found = {}
+        for term in terms:
+            column = vocabulary.get(term)
+            found[term] = 0 if column is None else int(pointers[column + 1] - pointers[column])
+        return found
+
 
 class BM25Cache:
     """The cached index of one store, and the lock that keeps two threads from building it twice.
