@@ -8,8 +8,7 @@ Hybrid search runs two retrievers over the same chunks and fuses their rankings:
   "principle F") that a small embedding model blurs.
 
 The two sides' scores live on unrelated scales (cosine 0..1, BM25 unbounded), so each side's scores are
-divided by its best candidate's (both are never negative, so 0 stays "no match") and the fused score is their
-convex combination
+min-max normalised over its own candidates and the fused score is their convex combination
 (:func:`fuse_scores`, after Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023). Unlike
 reciprocal rank fusion it keeps *how much* better a side's first hit is: a chunk that one side scores far above
 the rest (the one chunk holding a rare exact term) is not outranked by chunks both sides only half like.
@@ -32,14 +31,13 @@ from assistant.types import RetrievedChunk
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 
-DENSE_WEIGHT = 0.6
-"""The dense side's share of the fused score (BM25 has the rest). Dense leads slightly: its scores are bounded and
-comparable across questions, while a BM25 maximum can come from one common word."""
+DENSE_WEIGHT = 0.5
+"""The dense side's share of the fused score (BM25 has the rest): equal shares, neither side is trusted more."""
 
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 20
-"""Each side contributes ``max(4·k, 20)`` candidates to the fusion, so a chunk ranked modestly by both sides
-still scores on both."""
+"""Each side contributes ``max(4·k, 20)`` candidates to the fusion; the last of them sets the side's zero, so a
+chunk ranked modestly by both sides still scores on both."""
 
 
 # --------------------------------------------------------------------------------------------- search
@@ -117,18 +115,20 @@ def search(
 
 
 def fuse_scores(sides: Sequence[tuple[float, Sequence[tuple[str, float]]]]) -> dict[str, float]:
-    """Fuse scored id lists: ``Σ weight · normalised score`` over the ``(weight, [(id, score ≥ 0), …])`` sides.
+    """Fuse scored id lists: ``Σ weight · normalised score`` over the ``(weight, [(id, score), …])`` sides.
 
-    Each side's scores are divided by that side's best (its first hit scores 1), so how far ahead a hit is
-    counts, not only its rank. An id missing from a side gets nothing from it.
+    Each side's scores are rescaled to 0..1 over its own list (best 1, worst 0; all 1 when they are equal), so
+    only their spread within the side counts. An id missing from a side gets nothing from it.
     """
     fused: dict[str, float] = {}
     for weight, scored in sides:
         if not scored:
             continue
-        high = max(score for _, score in scored)
+        values = [score for _, score in scored]
+        low, high = min(values), max(values)
         for item, score in scored:
-            fused[item] = fused.get(item, 0.0) + weight * (max(score, 0.0) / high if high > 0 else 0.0)
+            share = (score - low) / (high - low) if high > low else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * share
     return fused
 
 
