@@ -7,11 +7,9 @@ Hybrid search runs two retrievers over the same chunks and fuses their rankings:
 * **BM25**: keyword scores from :mod:`assistant.index.bm25`, good at exact rare terms (a measure code, "TOMs",
   "principle F") that a small embedding model blurs.
 
-The two sides' scores live on unrelated scales (cosine 0..1, BM25 unbounded), so each side's scores are
-min-max normalised over its own candidates and the fused score is their convex combination
-(:func:`fuse_scores`, after Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023). Unlike
-reciprocal rank fusion it keeps *how much* better a side's first hit is: a chunk that one side scores far above
-the rest (the one chunk holding a rare exact term) is not outranked by chunks both sides only half like.
+Reciprocal rank fusion (``1 / (60 + rank)`` summed over the lists) combines them without calibrating
+cosine similarities against BM25 scores, which live on unrelated scales. A chunk both sides rank highly wins;
+a chunk only one side finds can still make the top ``k``.
 
 Follow-up questions are made standalone before they get here (:mod:`assistant.followup`).
 """
@@ -31,13 +29,13 @@ from assistant.types import RetrievedChunk
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 
-DENSE_WEIGHT = 0.5
-"""The dense side's share of the fused score (BM25 has the rest): equal shares, neither side is trusted more."""
+RRF_K = 60
+"""The rank offset of reciprocal rank fusion; 60 is the value from Cormack et al. and damps the top ranks."""
 
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 20
-"""Each side contributes ``max(4·k, 20)`` candidates to the fusion; the last of them sets the side's zero, so a
-chunk ranked modestly by both sides still scores on both."""
+"""Each side contributes ``max(4·k, 20)`` candidates to the fusion, so a chunk ranked modestly by both sides
+can still beat one ranked first by only one of them."""
 
 
 # --------------------------------------------------------------------------------------------- search
@@ -86,8 +84,8 @@ def search(
     if mode != "dense":
         bm25 = services.bm25.index(store).search(query, depth, wanted)
 
-    weights = {"hybrid": (DENSE_WEIGHT, 1.0 - DENSE_WEIGHT), "dense": (1.0, 0.0), "bm25": (0.0, 1.0)}[mode]
-    fused = fuse_scores([(weights[0], dense), (weights[1], bm25)])
+    rankings = [[chunk_id for chunk_id, _ in side] for side in (dense, bm25) if side]
+    fused = reciprocal_rank_fusion(rankings)
     dense_scores, bm25_scores = dict(dense), dict(bm25)
     order = sorted(
         fused,
@@ -114,21 +112,12 @@ def search(
     return results
 
 
-def fuse_scores(sides: Sequence[tuple[float, Sequence[tuple[str, float]]]]) -> dict[str, float]:
-    """Fuse scored id lists: ``Σ weight · normalised score`` over the ``(weight, [(id, score), …])`` sides.
-
-    Each side's scores are rescaled to 0..1 over its own list (best 1, worst 0; all 1 when they are equal), so
-    only their spread within the side counts. An id missing from a side gets nothing from it.
-    """
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    """Fuse ranked id lists: each id scores ``Σ 1 / (k + rank)`` over the lists it appears in (rank from 1)."""
     fused: dict[str, float] = {}
-    for weight, scored in sides:
-        if not scored:
-            continue
-        values = [score for _, score in scored]
-        low, high = min(values), max(values)
-        for item, score in scored:
-            share = (score - low) / (high - low) if high > low else 1.0
-            fused[item] = fused.get(item, 0.0) + weight * share
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
     return fused
 
 

@@ -19,7 +19,7 @@ from assistant.index import bm25
 from assistant.index import store as store_module
 from assistant.index.bm25 import index_dir, tokenize_query
 from assistant.index.store import bump_generation, read_generation
-from assistant.retrieval import DENSE_WEIGHT, fuse_scores, search
+from assistant.retrieval import reciprocal_rank_fusion, search
 from assistant.services import forget, get_services
 from ingest import ingest_paths, remove_document
 
@@ -124,10 +124,9 @@ def test_result_shape_and_scores(corpus_settings) -> None:
         assert r.dense is None or 0.0 <= r.dense <= 1.0
         assert r.bm25 is None or r.bm25 > 0
         assert 0 <= r.start < r.end
-    # Found by both sides: the fused score is a weighted sum of two normalised scores, so above either weight
-    # alone (the worst candidate of a side scores 0) and at most 1.
+    # Found by both sides: the fused score is the sum of two reciprocal ranks, at most 2 / 61.
     assert results[0].dense is not None and results[0].bm25 is not None
-    assert max(DENSE_WEIGHT, 1 - DENSE_WEIGHT) < results[0].score <= 1.0
+    assert 1 / 61 < results[0].score <= 2 / 61
 
 
 @pytest.mark.parametrize(
@@ -192,32 +191,11 @@ def test_k_larger_than_the_store(small_chunks: Settings, tmp_path: Path) -> None
     assert {r.id for r in hybrid} == every, "k beyond the store gives every chunk once"
 
 
-@pytest.mark.parametrize(
-    ("sides", "expected"),
-    [
-        # each side min-max normalised over its own list, then weighted
-        (
-            [(0.5, [("a", 0.9), ("b", 0.7), ("c", 0.5)]), (0.5, [("b", 12.0), ("d", 4.0)])],
-            {"a": 0.5, "b": 0.75, "c": 0.0, "d": 0.0},
-        ),
-        # a side's spread counts, not its ranks: a far-ahead first hit keeps its lead over a close second
-        ([(1.0, [("a", 30.0), ("b", 2.0), ("c", 1.0)])], {"a": 1.0, "b": 1 / 29, "c": 0.0}),
-        # equal scores on a side all count fully; an empty side adds nothing
-        ([(0.3, [("a", 2.0), ("b", 2.0)]), (0.7, [])], {"a": 0.3, "b": 0.3}),
-        ([(1.0, [("x", 5.0)])], {"x": 1.0}),
-        ([], {}),
-    ],
-)
-def test_fuse_scores_table(sides, expected) -> None:
-    assert fuse_scores(sides) == pytest.approx(expected)
-
-
-def test_a_lone_strong_keyword_hit_beats_chunks_both_sides_half_like() -> None:
-    """The case reciprocal rank fusion loses: one side is sure, the other finds the chunk nowhere near."""
-    dense = [(f"c{i}", 0.70 - i / 100) for i in range(10)]
-    bm25 = [("gold", 25.0)] + [(f"c{i}", 5.0 - i / 10) for i in range(10)]
-    fused = fuse_scores([(DENSE_WEIGHT, dense), (1 - DENSE_WEIGHT, bm25)])
-    assert sorted(fused, key=fused.get, reverse=True).index("gold") < 3
+def test_rrf_sums_reciprocal_ranks() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]])
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["a"] == pytest.approx(1 / 61) and fused["d"] == pytest.approx(1 / 62)
+    assert max(fused, key=fused.get) == "b"
 
 
 # --------------------------------------------------------------------------------------------- BM25 vs dense
