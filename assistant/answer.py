@@ -141,12 +141,7 @@ def ask_stream(
     # Instructions smuggled into the question are dropped before anything else sees it; what remains is asked.
     # The bundled model is too small to resolve references reliably: the deterministic rewrite does it.
     standalone = rewrite_followup(without_injection(question) or question, history, None if backend == "local" else llm)
-    # A retrieved chunk that tries to instruct the model is quoted data gone wrong: it is not used as a source,
-    # so a poisoned document changes nothing.
-    found = search(standalone, settings, k=k, doc_ids=doc_ids or None, services=services)
-    found = with_focus_chunk(standalone, found, settings, services, doc_ids or None)  # a rare word's chunk too
-    chunks = [c for c in found if not looks_like_injection(c.text)]
-    preload(services.store, services.staged, chunks)  # their texts' vectors, stored at ingest: none is embedded
+    chunks = _retrieve(standalone, settings, services, k, doc_ids or None)
     retrieved_at = time.perf_counter()
     timings = {"retrieve": (retrieved_at - started) * 1000}
     reply = _Reply(question, standalone, question_id, backend, started, timings)
@@ -187,20 +182,26 @@ def ask_stream(
         text = f"As above: {text}"  # the follow-up asks for what the previous answer gave
     supported = sum(s.supported for s in shown)
     grounding = Grounding(supported=supported, total=len(shown) + removed, unsupported=unsupported)
+    rewritten = standalone if standalone != question else None
     yield reply.finish(
-        Answer(
-            id=question_id,
-            question=question,
-            standalone_question=standalone if standalone != question else None,
-            answer=text,
-            refused=False,
-            citations=citations,
-            backend=backend,
-            grounding=grounding,
-            sentences=shown,
-            retrieved=chunks,
-        )
+        Answer(id=question_id, question=question, standalone_question=rewritten, answer=text, refused=False,
+               citations=citations, backend=backend, grounding=grounding, sentences=shown, retrieved=chunks)
     )
+
+
+def _retrieve(
+    standalone: str, settings: Settings, services: Services, k: int | None, doc_ids: Sequence[str] | None
+) -> list[RetrievedChunk]:
+    """The chunks a question is answered from, their stored text vectors staged so none is embedded now.
+
+    A retrieved chunk that tries to instruct the model is quoted data gone wrong: it is not used as a source,
+    so a poisoned document changes nothing.
+    """
+    found = search(standalone, settings, k=k, doc_ids=doc_ids, services=services)
+    found = with_focus_chunk(standalone, found, settings, services, doc_ids)  # a rare word's chunk too
+    chunks = [c for c in found if not looks_like_injection(c.text)]
+    preload(services.store, services.staged, chunks)
+    return chunks
 
 
 @dataclass

@@ -182,7 +182,7 @@ def test_empty_store_returns_nothing(settings: Settings, mode: str) -> None:
 def test_k_larger_than_the_store(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
     every = set(get_services(small_chunks).store.all_ids())
-    assert len(every) == len(TRAVEL)
+    assert len(every) == len(TRAVEL) + 1  # a chunk per section and the title's outline chunk
     for mode in ("hybrid", "dense", "bm25"):
         results = search("travel approval", small_chunks, k=len(every) + 10, mode=mode)
         assert len(results) == len({r.id for r in results}), f"{mode}: a chunk is returned twice"
@@ -203,7 +203,7 @@ def test_rrf_sums_reciprocal_ranks() -> None:
 
 def test_bm25_finds_an_exact_code_that_dense_misses(small_chunks: Settings, tmp_path: Path) -> None:
     ingest_paths([_write(tmp_path, "travel.md", _doc("travel", "Travel Policy", TRAVEL))], small_chunks)
-    assert get_services(small_chunks).store.count() == len(TRAVEL)
+    assert get_services(small_chunks).store.count() == len(TRAVEL) + 1  # sections and the title's outline
     query = "form QZ-7781"
     dense = search(query, small_chunks, k=3, mode="dense")
     keyword = search(query, small_chunks, k=3, mode="bm25")
