@@ -16,13 +16,16 @@ Follow-up questions are made standalone before they get here (:mod:`assistant.fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from assistant.config import Settings
-from assistant.index.outline import child_headings
+from assistant.index.outline import child_headings, front_matter
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
+from assistant.query_plan import answer_evidence, front_matter_evidence, sub_queries
 from assistant.services import Services, services_for
 from assistant.types import RetrievedChunk
 
@@ -36,6 +39,9 @@ CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 20
 """Each side contributes ``max(4·k, 20)`` candidates to the fusion, so a chunk ranked modestly by both sides
 can still beat one ranked first by only one of them."""
+
+FRONT_MATTER_DOCUMENTS = 2
+"""For "who wrote X?" / "what is the date of X?", the front matter of the best hits' first two documents."""
 
 
 # --------------------------------------------------------------------------------------------- search
@@ -73,43 +79,128 @@ def search(
     if total == 0:
         return []
     depth = min(max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES), total)
-
-    dense: list[tuple[str, float]] = []
-    bm25: list[tuple[str, float]] = []
-    chunks: dict[str, tuple[str, dict[str, Any]]] = {}
-    if mode != "bm25":
-        for chunk_id, similarity, text, meta in _dense_search(store, services.vectors, query, depth, wanted):
-            dense.append((chunk_id, similarity))
-            chunks[chunk_id] = (text, meta)
-    if mode != "dense":
-        bm25 = services.bm25.index(store).search(query, depth, wanted)
-
-    rankings = [[chunk_id for chunk_id, _ in side] for side in (dense, bm25) if side]
-    fused = reciprocal_rank_fusion(rankings)
-    dense_scores, bm25_scores = dict(dense), dict(bm25)
-    order = sorted(
-        fused,
-        key=lambda c: (-fused[c], -dense_scores.get(c, -1.0), -bm25_scores.get(c, -1.0), c),
-    )
+    found = _Found()
+    order = _ranked(query, services, depth, wanted, mode, found)
+    parts = sub_queries(query)
+    if parts:
+        order = with_part_heads(order, [_ranked(part, services, depth, wanted, mode, found) for part in parts], k)
     # Fetch text and metadata for keyword-only hits from Chroma itself: a chunk deleted since the BM25 index
     # was built simply is not returned, so no stale hit can ever surface.
-    missing = [c for c in order if c not in chunks]
-    if missing:
-        got = store.get(ids=missing, include=["documents", "metadatas"])
-        for chunk_id, text, meta in zip(got.ids, got.documents, got.metadatas, strict=True):
-            chunks[chunk_id] = (text or "", dict(meta or {}))
+    found.read(store, order)
     results: list[RetrievedChunk] = []
     for chunk_id in order:
-        if chunk_id not in chunks:
+        if chunk_id not in found.chunks:
             continue
-        text, meta = chunks[chunk_id]
+        text, meta = found.chunks[chunk_id]
         if wanted is not None and meta.get("doc_id") not in wanted:
             continue
-        found = to_chunk(chunk_id, text, meta, fused[chunk_id], dense_scores.get(chunk_id), bm25_scores.get(chunk_id))
-        results.append(found)
+        results.append(
+            to_chunk(
+                chunk_id,
+                text,
+                meta,
+                found.fused.get(chunk_id, 0.0),
+                found.dense.get(chunk_id),
+                found.bm25.get(chunk_id),
+            )
+        )
         if len(results) == k:
             break
     return results
+
+
+@dataclass
+class _Found:
+    """What the searches of one question found: chunk text and metadata, and each chunk's best scores."""
+
+    chunks: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    fused: dict[str, float] = field(default_factory=dict)
+    dense: dict[str, float] = field(default_factory=dict)
+    bm25: dict[str, float] = field(default_factory=dict)
+
+    def read(self, store: Store, ids: Sequence[str]) -> None:
+        """Read the text and metadata of those of ``ids`` not seen yet (keyword-only hits) from Chroma."""
+        missing = [c for c in ids if c not in self.chunks]
+        if missing:
+            got = store.get(ids=missing, include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(got.ids, got.documents, got.metadatas, strict=True):
+                self.chunks[chunk_id] = (text or "", dict(meta or {}))
+
+    def keep(self, scores: dict[str, float], into: dict[str, float]) -> None:
+        for chunk_id, score in scores.items():
+            into[chunk_id] = max(score, into.get(chunk_id, score))
+
+
+def _ranked(
+    query: str, services: Services, depth: int, wanted: list[str] | None, mode: Mode, found: _Found
+) -> list[str]:
+    """Chunk ids best first for one query: dense and BM25 fused, plus the document's front matter when the
+    query asks what a document says about itself (its author, its date)."""
+    store = services.store
+    dense: list[tuple[str, float]] = []
+    bm25: list[tuple[str, float]] = []
+    if mode != "bm25":
+        for chunk_id, similarity, text, meta in _dense_search(store, services.vectors, query, depth, wanted):
+            dense.append((chunk_id, similarity))
+            found.chunks[chunk_id] = (text, meta)
+    if mode != "dense":
+        bm25 = services.bm25.index(store).search(query, depth, wanted)
+    rankings = [[chunk_id for chunk_id, _ in side] for side in (dense, bm25) if side]
+    fused = reciprocal_rank_fusion(rankings)
+    dense_scores, bm25_scores = dict(dense), dict(bm25)
+
+    def order_of(scores: dict[str, float]) -> list[str]:
+        return sorted(scores, key=lambda c: (-scores[c], -dense_scores.get(c, -1.0), -bm25_scores.get(c, -1.0), c))
+
+    order = order_of(fused)
+    extra = _shaped_rankings(query, store, order, found) if mode == "hybrid" and order else []
+    if extra:
+        fused = reciprocal_rank_fusion([*rankings, *extra])
+        order = order_of(fused)
+    found.keep(fused, found.fused)
+    found.keep(dense_scores, found.dense)
+    found.keep(bm25_scores, found.bm25)
+    return order
+
+
+def _shaped_rankings(query: str, store: Store, order: list[str], found: _Found) -> list[list[str]]:
+    """Further rankings for the fusion when the question says what shape its answer has: the candidates that
+    hold a contact detail it asks for, and the front matter of the best hits' documents for "who wrote X?"."""
+    rankings = []
+    shape = answer_evidence(query)
+    if shape is not None:
+        found.read(store, order)
+        rankings.append([c for c in order if c in found.chunks and shape.search(found.chunks[c][0])])
+    evidence = front_matter_evidence(query)
+    if evidence is not None:
+        rankings.append(_front_matter_ranking(store, order, evidence, found))
+    return [ranking for ranking in rankings if ranking]
+
+
+def _front_matter_ranking(store: Store, order: list[str], evidence: re.Pattern[str], found: _Found) -> list[str]:
+    """The front-matter chunks showing ``evidence`` of the documents the best hits come from, best document
+    first: a third ranking for the fusion."""
+    best = order[: FRONT_MATTER_DOCUMENTS * 4]
+    found.read(store, best)
+    documents = list(dict.fromkeys(str(found.chunks[c][1].get("doc_id", "")) for c in best if c in found.chunks))
+    ranking: list[str] = []
+    for doc_id in documents[:FRONT_MATTER_DOCUMENTS]:
+        for chunk_id, text, meta in front_matter(store, doc_id):
+            if evidence.search(text):
+                found.chunks[chunk_id] = (text, meta)
+                ranking.append(chunk_id)
+    return ranking
+
+
+def with_part_heads(order: Sequence[str], parts: Sequence[Sequence[str]], k: int) -> list[str]:
+    """``order`` with each part's best chunk moved into the first ``k`` (in part order, after the chunks of
+    ``order`` that are some part's best), so a multi-part question's top ``k`` answers every part."""
+    heads = list(dict.fromkeys(part[0] for part in parts if part))[:k]
+    rest = [c for c in order if c not in heads]
+    free = max(k - len(heads), 0)
+    top = [c for c in order[:k] if c in heads or c in rest[:free]]
+    top += [c for c in heads if c not in top]
+    return top + [c for c in order if c not in top]
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:

@@ -50,7 +50,7 @@ from assistant.text import passage_text
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped whenever tokenisation or the saved layout changes, so old folders on disk are ignored."""
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -88,6 +88,18 @@ def tokenize_query(query: str) -> list[str]:
         show_progress=False,
     )[0]
     return [t for t in tokens if t]
+
+
+HEADING_WEIGHT = 2
+"""How many times a chunk's heading path counts: a heading names what its whole section is about, so "pillar
+two" should find the section headed "Pillar two" before a long section that mentions it once."""
+
+
+def indexed_text(section: str, text: str) -> str:
+    """What BM25 indexes for a chunk: its passage (heading path, then text) with the heading path weighted."""
+    if not section:
+        return text
+    return passage_text("\n".join([section] * HEADING_WEIGHT), text)
 
 
 def fingerprint(ids: Sequence[str]) -> str:
@@ -231,7 +243,7 @@ def _read_chunks(store: Store) -> tuple[list[str], list[str], list[str]]:
             ids.append(chunk_id)
             doc_ids.append(str(meta.get("doc_id", "")))
             section = str(meta.get("section") or "")
-            texts.append(passage_text(section, text or "") if section else text or "")
+            texts.append(indexed_text(section, text or ""))
         if len(page.ids) < _PAGE:
             return ids, doc_ids, texts
         offset += _PAGE

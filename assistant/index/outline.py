@@ -49,3 +49,17 @@ def whole_list(store: Store, meta: Mapping[str, Any]) -> str | None:
         offset = chunk_meta["start"]
         pieces.append((text or "")[max(start - offset, 0) : max(end - offset, 0)].strip())
     return "\n".join(piece for piece in pieces if piece) or None
+
+
+FRONT_MATTER_CHUNKS = 6
+"""How many chunks open a document as its front matter (title page, byline, date, notices) at most."""
+
+
+def front_matter(store: Store, doc_id: str, limit: int = FRONT_MATTER_CHUNKS) -> list[tuple[str, str, dict[str, Any]]]:
+    """The first ``limit`` chunks of a document as ``(id, text, metadata)``, in document order.
+
+    What a document says about itself (author, date, version) sits at its start, before its first section.
+    """
+    got = store.get(where={"$and": [{"doc_id": doc_id}, {"position": {"$lt": limit}}]})
+    rows = sorted(zip(got.ids, got.documents, got.metadatas, strict=True), key=lambda row: row[2].get("position", 0))
+    return [(chunk_id, text or "", dict(meta or {})) for chunk_id, text, meta in rows]
