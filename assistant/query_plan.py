@@ -39,8 +39,11 @@ DATE_FORM = re.compile(
 )
 
 _AUTHOR_EVIDENCE = re.compile(
-    r"\b(?:by|By)\s+(?:[A-Z][\w’'.-]+\s+){0,2}[A-Z][\w’'-]+|\b(?:[Aa]uthors?|[Ww]ritten by|[Ee]dited by)\b"
+    r"(?:^|\n|\b[Ww]ritten\s+|\b[Ee]dited\s+|\b[Cc]ompiled\s+)[Bb]y\s+(?:[A-Z][\w’'.-]+\s+){0,2}[A-Z][\w’'-]+"
+    r"|^\s*(?:Authors?|Editors?|Maintainers?)\s*:",
+    re.MULTILINE,
 )
+"""A byline: "by A. Name" opening a line, "written by …", or an "Author:" field."""
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATE_EVIDENCE = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"

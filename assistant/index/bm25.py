@@ -50,7 +50,7 @@ from assistant.text import passage_text
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever tokenisation or the saved layout changes, so old folders on disk are ignored."""
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -91,15 +91,18 @@ def tokenize_query(query: str) -> list[str]:
 
 
 HEADING_WEIGHT = 2
-"""How many times a chunk's heading path counts: a heading names what its whole section is about, so "pillar
-two" should find the section headed "Pillar two" before a long section that mentions it once."""
+"""How many times a chunk's own heading (the last of its heading path) counts: a heading names what its whole
+section is about, so "pillar two" should find the section headed "Pillar two" before a long section that
+mentions it once. Only the last heading: weighting the whole path would lift every sub-section of "Chapter 1"
+above the chapter's own outline chunk for "What sections does chapter 1 contain?"."""
 
 
 def indexed_text(section: str, text: str) -> str:
-    """What BM25 indexes for a chunk: its passage (heading path, then text) with the heading path weighted."""
+    """What BM25 indexes for a chunk: its passage (heading path, then text) with its own heading weighted."""
     if not section:
         return text
-    return passage_text("\n".join([section] * HEADING_WEIGHT), text)
+    leaf = section.rsplit(" › ", 1)[-1]
+    return passage_text("\n".join([section] + [leaf] * (HEADING_WEIGHT - 1)), text)
 
 
 def fingerprint(ids: Sequence[str]) -> str:
