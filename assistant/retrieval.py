@@ -153,7 +153,7 @@ def _ranked(
         return sorted(scores, key=lambda c: (-scores[c], -dense_scores.get(c, -1.0), -bm25_scores.get(c, -1.0), c))
 
     order = order_of(fused)
-    extra = _shaped_rankings(query, store, order, found) if mode == "hybrid" and order else []
+    extra = _shaped_rankings(query, store, order, found, bm25_scores) if mode == "hybrid" and order else []
     if extra:
         fused = reciprocal_rank_fusion([*rankings, *extra])
         order = order_of(fused)
@@ -163,14 +163,20 @@ def _ranked(
     return order
 
 
-def _shaped_rankings(query: str, store: Store, order: list[str], found: _Found) -> list[list[str]]:
+def _shaped_rankings(
+    query: str, store: Store, order: list[str], found: _Found, keyword: dict[str, float]
+) -> list[list[str]]:
     """Further rankings for the fusion when the question says what shape its answer has: the candidates that
-    hold a contact detail it asks for, and the front matter of the best hits' documents for "who wrote X?"."""
+    hold a contact detail it asks for, and the front matter of the best hits' documents for "who wrote X?".
+
+    Contact details are ranked by their keyword score first: whose address it is is a name, which BM25 matches
+    and a small embedding model blurs (an example address in a template reads much like the real one)."""
     rankings = []
     shape = answer_evidence(query)
     if shape is not None:
         found.read(store, order)
-        rankings.append([c for c in order if c in found.chunks and shape.search(found.chunks[c][0])])
+        holding = [c for c in order if c in found.chunks and shape.search(found.chunks[c][0])]
+        rankings.append(sorted(holding, key=lambda c: -keyword.get(c, 0.0)))  # stable: fused order among ties
     evidence = front_matter_evidence(query)
     if evidence is not None:
         rankings.append(_front_matter_ranking(store, order, evidence, found))

@@ -142,6 +142,25 @@ of the month, as set out in this fleet handbook.
 
 After an accident the driver makes the scene safe, exchanges details and phones the fleet desk. The fleet
 handbook's accident form is completed the same day.
+
+## 6. Booking form template
+
+Copy this template into the fleet desk's booking mailbox, replacing the example details with your own:
+
+    Driver: Alex Example <alex.example@example.org>
+    Vehicle: pool car
+    Dates: 3 to 5 March
+
+## 7. Driver training
+
+Tomasz Wren runs the driver training days. Tomasz Wren assesses every new driver on a minibus before they may
+book one, and Tomasz Wren signs the training record that the fleet desk keeps. Ask Tomasz Wren about dates.
+
+## 8. Contacts
+
+- Fleet desk: fleet.desk@harbourside.example.gov.uk
+- Training: tomasz.wren@harbourside.example.gov.uk
+- Insurance: claims@harbourside.example.gov.uk
 """
 
 
@@ -159,6 +178,13 @@ def test_front_matter_answers_who_wrote_and_when(
     ingest_paths([_write(tmp_path, "fleet.md", HANDBOOK)], small)
     found = search(question, small, k=3)
     assert phrase in found[0].text, [chunk.text[:60] for chunk in found]
+
+
+def test_a_contact_question_finds_the_address_of_whom_it_names(settings: Settings, tmp_path: Path) -> None:
+    small = settings.model_copy(update={"chunk_tokens": 64})
+    ingest_paths([_write(tmp_path, "fleet.md", HANDBOOK)], small)
+    found = search("What is Tomasz Wren's email address?", small, k=3)
+    assert "tomasz.wren@" in found[0].text, [chunk.text[:60] for chunk in found]
 
 
 DEPOT = """---
