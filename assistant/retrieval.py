@@ -11,6 +11,10 @@ Reciprocal rank fusion (``1 / (60 + rank)`` summed over the lists) combines them
 cosine similarities against BM25 scores, which live on unrelated scales. A chunk both sides rank highly wins;
 a chunk only one side finds can still make the top ``k``.
 
+The question's form can add rankings to the same fusion (:mod:`assistant.query_plan`): the front matter of the
+best hits' documents for "who wrote X?", the candidates holding an address for "what is her email address?".
+A multi-part question is also searched part by part, and each part's best chunk keeps a slot in the top ``k``.
+
 Follow-up questions are made standalone before they get here (:mod:`assistant.followup`).
 """
 
