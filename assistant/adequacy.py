@@ -9,7 +9,8 @@ says how long, or mentions security updates. Two parts of a question must be pre
   index's size: a text about Perl would name Perl. A plain lower-case word is one only when the index is large
   enough to show it rare: its share of the chunks is counted with one chunk added (add-one smoothing), so no word
   of a 40-chunk index can look rare, where a paraphrase ("honesty" for "integrity") is absent by chance. Verb
-  forms ("-ing", "-ed") and the generic words of a question ("say", "mean", "cover") are never its focus;
+  forms ("-ing", "-ed"), contractions, number words and the generic words of a question ("say", "mean", "cover",
+  "someone") are never its focus;
 - what it *asks for*: the noun after "which"/"what" in a question that is not a list question ("which version is
   the default" needs a version).
 
@@ -63,8 +64,10 @@ _LINKING = frozenset(["according", "regarding", "concerning", "including", "per"
 """Words that only link the question's parts ("according to the manual"): never its focus."""
 _GENERIC_TEXT = (
     "say says said mean means meant cover covers covered take takes took make makes made use uses need needs get "
-    "gets got give gives tell tells happen happens work works want wants know think help helps check ok okay thing "
-    "things stuff way ways kind sort lot lots deal really actually basically"
+    "gets got give gives tell tells ask asks happen happens work works want wants know think help helps check expect "
+    "expects fall falls sit sits belong belongs apply applies come comes go goes ok okay thing things stuff way ways "
+    "kind sort lot lots deal really actually basically someone somebody something anyone anybody anything everyone "
+    "everything us"
 )
 _GENERIC = frozenset(_GENERIC_TEXT.split())
 """Generic words of a question (its verbs of asking, fillers): they say how it asks, not what it is about."""
@@ -147,9 +150,9 @@ def _rare(word: str, count: int, size: int, name: bool) -> bool:
     if name:
         return count <= max(RARE_MIN, RARE_SHARE * size)
     low = word.lower()
-    if low in _GENERIC or _VERB_FORM.match(low):
-        return False
-    return (count + 1) / (size + 1) <= PLAIN_SHARE
+    if len(low) < 2 or "'" in low or "’" in low or low in _GENERIC or _VERB_FORM.match(low):
+        return False  # a letter ("r"), a contraction ("they're"), a generic word or a verb form
+    return number_value(low) is None and (count + 1) / (size + 1) <= PLAIN_SHARE
 
 
 def listed_noun(question: str) -> str:
