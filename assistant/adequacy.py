@@ -89,11 +89,12 @@ _VALUE_SHAPES = {
 }
 """The shapes of the values a question may ask for: a unit holding one answers it, whatever words it uses."""
 _VALUE_WORDS = {
-    "email": "email", "e-mail": "email", "mail": "email", "url": "url", "website": "url", "web": "url",
-    "link": "url", "homepage": "url", "date": "date", "day": "date", "year": "year", "number": "number",
-    "amount": "number", "count": "number", "version": "version", "phone": "phone", "telephone": "phone",
+    "email": "email", "e-mail": "email", "url": "url", "website": "url", "homepage": "url", "date": "date",
+    "day": "date", "year": "year", "number": "number", "amount": "number", "count": "number", "version": "version",
+    "phone": "phone", "telephone": "phone",
 }  # fmt: skip
 """Words that name a kind of value (generic English), and the shape of that value."""
+_SPECIFIC_VALUES = frozenset(["email", "url", "phone"])
 
 
 @dataclass(frozen=True)
@@ -249,19 +250,22 @@ def with_focus_chunk(
 
     A rare word ("ISC") in a long table row scores low in the fused ranking beside chunks full of the question's
     common words, yet the chunk that holds it is what the question is about. It is taken from the later retrieved
-    chunks, else from a keyword search; the best retrieved chunk still leads (a refusal names its document). A focus
-    naming a kind of value ("email") is held by a chunk holding such a value ("jseward@acm.org").
+    chunks, else from a keyword search; the best retrieved chunk still leads (a refusal names its document). A
+    question asking for an email address, a URL or a phone number is likewise given a chunk holding one.
     """
-    focus = focus_terms(question, services.bm25_index()) if chunks else []
-    if not focus:
+    if not chunks:
         return chunks
-    term = focus[0]
-    kind = _VALUE_WORDS.get(term.word.lower())
-    if not (term.chunks or kind) or any(_holds(chunk, term, kind) for chunk in chunks[:MAX_SOURCES]):
+    focus = focus_terms(question, services.bm25_index())
+    kind = value_kind(question)
+    if kind and not any(_holds(chunk, None, kind) for chunk in chunks[:MAX_SOURCES]):
+        term = None  # the question asks for a kind of value none of the first chunks holds: find one that does
+    elif focus and focus[0].chunks and not any(_holds(chunk, focus[0], None) for chunk in chunks[:MAX_SOURCES]):
+        term, kind = focus[0], None
+    else:
         return chunks
     found = next((chunk for chunk in chunks if _holds(chunk, term, kind)), None)
     if found is None:
-        query = question if kind else f"{term.word} {question}"  # a value's chunk need not name its kind
+        query = f"{term.word} {question}" if term else question  # a value's chunk need not name its kind
         hits = search(query, settings, k=FOCUS_DEPTH, doc_ids=doc_ids, mode="bm25", services=services)
         found = next((hit for hit in hits if _holds(hit, term, kind)), None)
     if found is None:
@@ -270,7 +274,17 @@ def with_focus_chunk(
     return [chunks[0], found, *rest]
 
 
-def _holds(chunk: RetrievedChunk, term: Term, kind: str | None) -> bool:
-    """Whether ``chunk`` holds the focus ``term``, or a value of its ``kind`` when it names one."""
-    text = f"{chunk.title}\n{passage_text(chunk.section, chunk.text)}"
-    return term.stem in tokenize_query(text) or bool(kind and _VALUE_SHAPES[kind].search(chunk.text))
+def _holds(chunk: RetrievedChunk, term: Term | None, kind: str | None) -> bool:
+    """Whether ``chunk`` holds the focus ``term``, or a value of the ``kind`` asked for."""
+    if kind:
+        return bool(_VALUE_SHAPES[kind].search(chunk.text))
+    return term is not None and term.stem in tokenize_query(f"{chunk.title}\n{passage_text(chunk.section, chunk.text)}")
+
+
+def value_kind(question: str) -> str | None:
+    """The kind of value a question names and asks for: an email address, a URL or a phone number.
+
+    Dates, years, numbers and versions are left out: nearly every passage holds one, so holding one says nothing.
+    """
+    kinds = (_VALUE_WORDS.get(word.lower()) for word in topic_words(question.partition(" (")[0]))
+    return next((kind for kind in kinds if kind in _SPECIFIC_VALUES), None)

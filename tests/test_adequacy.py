@@ -234,3 +234,34 @@ def test_a_chunk_holding_the_focus_word_is_read_when_retrieval_missed_it(guide, 
     rescued = with_focus_chunk(question, without, guide, services)
     assert rescued[0] == without[0] and "HWRC |" in rescued[1].text
     assert with_focus_chunk(question, found, guide, services) == found  # nothing to add when it was retrieved
+
+
+CONTACTS = """# Riverton Recycling Plan
+
+## 1. Aims
+
+The plan was written by Jane Moss for the Riverton waste team. It aims to raise the recycling rate every year.
+
+## 2. Depots
+
+Jane Moss visits each depot twice a year to check the sorting lines and the crews' safety equipment.
+
+## 3. Contacts
+
+Questions about the plan go to Jane Moss, plan.team@riverton.example.org, or by post to the council offices.
+"""
+
+
+def test_a_chunk_holding_the_kind_of_value_asked_for_is_read(guide, tmp_path) -> None:
+    path = tmp_path / "riverton-recycling-plan.md"
+    path.write_text(CONTACTS, encoding="utf-8")
+    assert not ingest_paths([path], guide).failed
+    services = get_services(guide)
+    question = "What is Jane Moss's email address?"
+    assert adequacy.value_kind(question) == "email" and adequacy.value_kind("What is the link between A and B?") is None
+    found = search(question, guide, k=10, services=services)
+    without = [chunk for chunk in found if "@" not in chunk.text]
+    rescued = with_focus_chunk(question, without, guide, services)
+    assert rescued[0] == without[0] and "plan.team@riverton.example.org" in rescued[1].text
+    answer = ask(question, settings=guide, backend="extractive")
+    assert not answer.refused and "plan.team@riverton.example.org" in answer.answer, answer.answer
