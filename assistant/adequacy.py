@@ -5,10 +5,10 @@ answering: "How long does X provide security updates?" is near a passage about X
 says how long, or mentions security updates. Two parts of a question must be present in the chosen units:
 
 - its *focus*: the rarest term the question uses. A name (an acronym, a capitalised word past the first, a word with
-  digits, a code such as "CC-BY-SA", a quoted term) is a focus term when few indexed chunks hold it, whatever the
+  digits, a code such as "debian_defaults", a quoted term) is a focus term when few indexed chunks hold it, whatever the
   index's size: a text about Perl would name Perl. A plain lower-case word is one only when the index is large
   enough to show it rare: its share of the chunks is counted with one chunk added (add-one smoothing), so no word
-  of a 40-chunk index can look rare, where a paraphrase ("honesty" for "integrity") is absent by chance. Verb
+  of an index under 49 chunks can look rare, where a paraphrase ("honesty" for "integrity") is absent by chance. Verb
   forms ("-ing", "-ed"), contractions, number words and the generic words of a question ("say", "mean", "cover",
   "someone") are never its focus;
 - what it *asks for*: the noun after "which"/"what" in a question that is not a list question ("which version is
