@@ -27,7 +27,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.adequacy import unaddressed, with_focus_chunk
+from assistant.adequacy import extraction_gaps, with_focus_chunk
 from assistant.config import Settings
 from assistant.extractive import Extraction, extractive_answer
 from assistant.followup import asks_to_read_on, rewrite_followup
@@ -156,7 +156,7 @@ def ask_stream(
         retrieved = {chunk.id for chunk in chunks}  # the neighbours a list was read on into are new
         preload(services.store, services.staged, [c for c in extraction.chunks if c.id not in retrieved])
         chunks = extraction.chunks
-        if gap := _unaddressed(standalone, extraction, services):
+        if gap := extraction_gaps(standalone, extraction, services):
             yield reply.refuse(not_covered_message(gap, chunks), chunks)
             return
     elif backend == "local":
@@ -285,13 +285,6 @@ def _gate(question: str, standalone: str, chunks: list[RetrievedChunk]) -> str |
     if not relevant or missing:
         return ""
     return None
-
-
-def _unaddressed(standalone: str, extraction: Extraction, services: Services) -> list[str]:
-    """The question's focus or asked-for words the extracted units leave out (see :mod:`assistant.adequacy`)."""
-    units = extraction.units
-    headings = [f"{unit.context}\n{extraction.chunks[unit.source - 1].title}" for unit in units]
-    return unaddressed(standalone, [u.text for u in units], headings, services.bm25_index(), services.vectors)
 
 
 def _generate(

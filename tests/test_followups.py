@@ -89,6 +89,13 @@ def test_a_unit_the_model_shortened_away_is_put_back_in_its_place() -> None:
     assert [s.text for s in shown] == [units[0].text, "It covers 40 estates."]
 
 
+def test_a_unit_whose_word_the_model_changed_in_form_replaces_the_models_copy() -> None:
+    units = [_check("C. Ensuring openness and fair treatment of tenants."), _check("It covers 40 estates.")]
+    model = [_check("The answer is: C. Ensuring open and fair treatment of tenants."), _check("It covers 40 estates.")]
+    shown = with_units(model, units)
+    assert [s.text for s in shown] == [units[0].text, "It covers 40 estates."]
+
+
 def test_a_model_sentence_holding_every_fact_of_a_unit_stays() -> None:
     units = [_check("The scheme was adopted in March 2023.")]
     model = [_check("In March 2023, the scheme was adopted by the council.")]
