@@ -39,6 +39,7 @@ from assistant.services import Services
 from assistant.shapes import anchors, labels, number_value, shape_of, topic_words
 from assistant.text import passage_text
 from assistant.types import RetrievedChunk
+from assistant.value_shapes import SHAPES
 
 RARE_SHARE = 0.04
 """A name held by at most this share of the indexed chunks (or by :data:`RARE_MIN`) is rare: a focus candidate."""
@@ -73,21 +74,6 @@ _GENERIC = frozenset(_GENERIC_TEXT.split())
 """Generic words of a question (its verbs of asking, fillers): they say how it asks, not what it is about."""
 _VERB_FORM = re.compile(r"^[a-z]{3,}(?:[^e]ed|ing)$")
 """A lower-case "-ed"/"-ing" word ("compared", "obeying") is a verb form: what is done, not what it is done to."""
-_VALUE_SHAPES = {
-    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    "url": re.compile(r"\bhttps?://\S+|\bwww\.\S+"),
-    "date": re.compile(
-        r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b"
-        r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b"
-        r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
-        re.IGNORECASE,
-    ),
-    "year": re.compile(r"\b(?:1[5-9]|20)\d\d\b"),
-    "number": re.compile(r"\d"),
-    "version": re.compile(r"\b\d+(?:\.\d+)+\b"),
-    "phone": re.compile(r"\+?\d[\d ()-]{7,}\d"),
-}
-"""The shapes of the values a question may ask for: a unit holding one answers it, whatever words it uses."""
 _VALUE_WORDS = {
     "email": "email", "e-mail": "email", "url": "url", "website": "url", "homepage": "url", "date": "date",
     "day": "date", "year": "year", "number": "number", "amount": "number", "count": "number", "version": "version",
@@ -206,7 +192,7 @@ def unaddressed(
 def holds_value(words: str, texts: Sequence[str]) -> bool:
     """Whether ``words`` name a kind of value ("email address", "date") and a text holds a value of that shape."""
     kinds = {_VALUE_WORDS[w.lower()] for w in re.findall(r"[\w-]+", words) if w.lower() in _VALUE_WORDS}
-    return any(_VALUE_SHAPES[kind].search(text) for kind in kinds for text in texts)
+    return any(SHAPES[kind].search(text) for kind in kinds for text in texts)
 
 
 def extraction_gaps(question: str, extraction: Extraction, services: Services) -> list[str]:
@@ -277,7 +263,7 @@ def with_focus_chunk(
 def _holds(chunk: RetrievedChunk, term: Term | None, kind: str | None) -> bool:
     """Whether ``chunk`` holds the focus ``term``, or a value of the ``kind`` asked for."""
     if kind:
-        return bool(_VALUE_SHAPES[kind].search(chunk.text))
+        return bool(SHAPES[kind].search(chunk.text))
     return term is not None and term.stem in tokenize_query(f"{chunk.title}\n{passage_text(chunk.section, chunk.text)}")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from assistant.shapes import labels, split_parts, topic_words
+from assistant.value_shapes import DATE, EMAIL, PHONE, URL
 
 _COORDINATED = re.compile(
     r"\b(?P<noun>[A-Za-z]{3,})\s+(?P<a>[\w.]+)\s+(?:and|or|&)\s+(?:(?P<noun2>[A-Za-z]{3,})\s+)?(?P<b>[\w.]+)\b"
@@ -44,21 +45,15 @@ _AUTHOR_EVIDENCE = re.compile(
     re.MULTILINE,
 )
 """A byline: "by A. Name" opening a line, "written by …", or an "Author:" field."""
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE_EVIDENCE = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
-    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b"
-)
-
 _CONTACT_FORMS = (
-    (re.compile(r"\be-?mail\b", re.IGNORECASE), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (re.compile(r"\be-?mail\b", re.IGNORECASE), EMAIL),
     (
         re.compile(r"\b(?:phone|telephone|contact)\s+number\b", re.IGNORECASE),
-        re.compile(r"(?:\+\d{1,3}[\s-]?)?(?:\(?\d{2,5}\)?[\s-]?){2,4}\d{3,4}\b"),
+        PHONE,
     ),
     (
         re.compile(r"\b(?:web\s*site|web\s+address|web\s*page|home\s*page|url)\b", re.IGNORECASE),
-        re.compile(r"\bhttps?://\S+|\bwww\.\S+"),
+        URL,
     ),
 )
 """Contact-detail question forms and the shape of their answers."""
@@ -105,5 +100,5 @@ def front_matter_evidence(question: str) -> re.Pattern[str] | None:
     if AUTHOR_FORM.search(question):
         return _AUTHOR_EVIDENCE
     if DATE_FORM.search(question):
-        return _DATE_EVIDENCE
+        return DATE
     return None

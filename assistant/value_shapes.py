@@ -1,0 +1,35 @@
+"""The written shapes of values a question may ask for: an email address, a URL, a phone number, a date.
+
+One place for them, because two steps read them: retrieval ranks a chunk holding the value a question asks for
+(:mod:`assistant.query_plan`), and the adequacy check counts a unit holding one as addressing the question
+(:mod:`assistant.adequacy`). Shapes only: no word of any document.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+PHONE = re.compile(r"(?:\+\d{1,3}[\s-]?)?(?:\(?\d{2,5}\)?[\s-]?){2,4}\d{3,4}\b")
+DATE = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    re.IGNORECASE,
+)
+YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+NUMBER = re.compile(r"\d")
+VERSION = re.compile(r"\b\d+(?:\.\d+)+\b")
+
+SHAPES: dict[str, re.Pattern[str]] = {
+    "email": EMAIL,
+    "url": URL,
+    "phone": PHONE,
+    "date": DATE,
+    "year": YEAR,
+    "number": NUMBER,
+    "version": VERSION,
+}
+"""Each kind of value and its shape: a text holding a match holds a value of that kind."""
