@@ -157,7 +157,9 @@ def ask_stream(
         preload(services.store, services.staged, [c for c in extraction.chunks if c.id not in retrieved])
         chunks = extraction.chunks
         if gap := extraction_gaps(standalone, extraction, services):
-            yield reply.refuse(not_covered_message(gap, chunks), chunks)
+            # What is not covered is named from the question's words, so never from an instruction's.
+            refusal = _general_refusal(services, question) if looks_like_injection(question) else None
+            yield reply.refuse(refusal or not_covered_message(gap, chunks), chunks)
             return
     elif backend == "local":
         chunks = chunks[:LOCAL_SOURCES]

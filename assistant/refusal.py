@@ -34,7 +34,8 @@ TOPICS_NAMED = 3
 
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above|previous|prior)\b"
-    r"|\byou are now\b|\bsystem prompt\b|\bjailbreak\b|\bdeveloper mode\b|\bpretend to be\b",
+    r"|\byou are now\b|\bsystem prompt\b|\bjailbreak\b|\bdeveloper mode\b|\bpretend to be\b"
+    r"|\bnew instructions?\b|\b(?:reply|respond|answer)\s+only\s+with\b|</?(?:sources?|system|instructions?)>",
     re.IGNORECASE | re.DOTALL,
 )
 
