@@ -52,6 +52,8 @@ _ASKED = re.compile(
 
 _LINKING = frozenset(["according", "regarding", "concerning", "including", "per", "via"])
 """Words that only link the question's parts ("according to the manual"): never its focus."""
+_PARTS = frozenset(["chapter", "chapters", "section", "sections", "subsection", "appendix", "annex", "paragraph"])
+"""Words naming a part of a document ("the Miscellanea chapter"): the heading named is the focus, not the part."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def focus_terms(question: str, index: BM25Index) -> list[Term]:
     for word in topic_words(own):
         stems = tokenize_query(word)
         low = word.lower()
-        if len(stems) != 1 or low in _LINKING or low in skipped or low.rstrip("s") in skipped:
+        if len(stems) != 1 or low in _LINKING or low in _PARTS or low in skipped or low.rstrip("s") in skipped:
             continue
         stem = stems[0]
         count = frequencies.get(stem, 0)

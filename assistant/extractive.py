@@ -351,6 +351,11 @@ def _best_list(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
     """A list question's list: one with exactly the entries counted, else the best list nearly as good as the best."""
     best = scores[order[0]]
     lists = [i for i in order if candidates[i].is_list]
+    # "What topics does the Enforcement chapter cover?": the outline of the section the question names.
+    named = [i for i in lists if _named_outline(candidates[i], shape.text)]
+    named = [i for i in named if shape.count is None or len(candidates[i].items) == shape.count]
+    if named:
+        return [candidates[named[0]]]
     if shape.count is not None:
         # Lists with exactly the entries counted, or lists of one section adding up to it: the best scored wins.
         index = {id(candidates[i]): i for i in lists}
