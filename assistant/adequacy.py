@@ -52,6 +52,7 @@ _ASKED = re.compile(
 
 _LINKING = frozenset(["according", "regarding", "concerning", "including", "per", "via"])
 """Words that only link the question's parts ("according to the manual"): never its focus."""
+_LIST_VERB = re.compile(r"^\s*(?:what|which)\s+[\w-]+\s+(?:do|does|did)\b.*\s(\w+)\s*\??\s*$", re.IGNORECASE)
 _PARTS = frozenset(["chapter", "chapters", "section", "sections", "subsection", "appendix", "annex", "paragraph"])
 """Words naming a part of a document ("the Miscellanea chapter"): the heading named is the focus, not the part."""
 
@@ -78,6 +79,9 @@ def focus_terms(question: str, index: BM25Index) -> list[Term]:
     shape = shape_of(own)
     if shape.kind == "list":
         skipped.add(listed_noun(own))
+        verb = _LIST_VERB.match(own)  # "What topics does X cover": the verb is the form of the question
+        if verb:
+            skipped.add(verb.group(1).lower())
     if shape.kind == "acronym":  # "What does X stand for": X is the focus, the rest is the form of the question
         own = shape.term
     frequencies = index.frequencies(own)

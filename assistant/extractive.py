@@ -160,7 +160,7 @@ def _answer_part(
         if holder is not None and (shape.kind == "list" or items_near_top >= 3):
             return [holder]
     if top.kind == "heading" and (
-        any(_label_in(label, top.lead) for label in shape.labels) or (top.items and _heading_named(top, shape.text))
+        any(_label_in(label, top.lead) for label in shape.labels) or _named_outline(top, shape.text)
     ):
         return [top]
     limit = MAX_SENTENCES if shape.kind in ("generic", "define", "why") else 2
@@ -201,8 +201,14 @@ def _with_pairs(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray) 
 
 
 def _named_outline(unit: AnswerUnit, question: str) -> bool:
-    """A section's outline whose heading the question names ("the Miscellanea chapter"), wherever it ranked."""
-    return unit.kind == "heading" and len(unit.items) > 1 and _heading_named(unit, question)
+    """A section's outline whose heading the question names ("the Miscellanea chapter"), wherever it ranked.
+
+    A question that also names one of its sub-sections ("the professional skills of commissioning") asks about
+    that sub-section, not the outline.
+    """
+    if unit.kind != "heading" or len(unit.items) < 2 or not names_heading(question, unit.lead):
+        return False
+    return not any(names_heading(question, entry.text) for entry in unit.items)
 
 
 def _leads_in(unit: AnswerUnit) -> bool:
@@ -240,10 +246,10 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     quoted = _quoted(shape.text)
     if quoted and any(q in text.lower() for q in quoted):
         bonus += 0.3  # the question quotes this unit's words
-    elif unit.is_list and _heading_named(unit, shape.text):
+    elif unit.is_list and (_heading_named(unit, shape.text) or _named_outline(unit, shape.text)):
         bonus += 0.3  # the question names the heading this list sits under
     labelled = any(_label_in(label, unit.lead) for label in shape.labels)
-    if unit.kind == "heading" and not labelled and not (unit.is_list and _heading_named(unit, shape.text)):
+    if unit.kind == "heading" and not labelled and not _named_outline(unit, shape.text):
         counted = shape.count is not None and len(unit.items) == shape.count
         bonus -= 0.05 if counted else 0.25
     predicate = _predicate(shape.text)
@@ -284,8 +290,9 @@ def _predicate(question: str) -> str:
 
 
 def _heading_named(unit: AnswerUnit, question: str) -> bool:
-    """Whether the question names the unit's own heading or the section it sits in."""
-    return names_heading(question, unit.lead) or names_heading(question, _last_heading(unit.context))
+    heading = unit.lead if unit.lead else _last_heading(unit.context)
+    heading = heading.lower().rstrip(":").strip()
+    return len(heading) > 3 and heading in question.lower()
 
 
 def names_heading(question: str, heading: str) -> bool:
