@@ -52,7 +52,7 @@ _ASKED = re.compile(
 
 _LINKING = frozenset(["according", "regarding", "concerning", "including", "per", "via"])
 """Words that only link the question's parts ("according to the manual"): never its focus."""
-_LIST_VERB = re.compile(r"^\s*(?:what|which)\s+[\w-]+\s+(?:do|does|did)\b.*\s(\w+)\s*\??\s*$", re.IGNORECASE)
+_LIST_VERB = re.compile(r"^\s*(?:what|which)\s+[\w-]+\s+(?:do|does|did)\b[^,;]*\s(\w+)\s*\??\s*$", re.IGNORECASE)
 _PARTS = frozenset(["chapter", "chapters", "section", "sections", "subsection", "appendix", "annex", "paragraph"])
 """Words naming a part of a document ("the Miscellanea chapter"): the heading named is the focus, not the part."""
 
