@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.extractive import names_heading
 from assistant.services import get_services
 from assistant.shapes import defines, shape_of
+from assistant.text import split_sentences, strip_citations
 from ingest import ingest_paths
 
 HANDBOOK = """# Riverton Parking Permit Handbook
@@ -173,3 +174,16 @@ def test_a_named_chapters_outline_is_not_refused_for_the_questions_own_words(han
     answer = ask(question, settings=handbook, backend="extractive")
     assert not answer.refused, answer.answer
     assert "Removal of vehicles" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("- 4.4. Did you get the right package? [5]", ["4.4. Did you get the right package?"]),
+        ("- 3.3.1. BZ2_bzCompressInit [3]", ["3.3.1. BZ2_bzCompressInit"]),
+        ("It was version 1.0. The next came later.", ["It was version 1.0.", "The next came later."]),
+    ],
+)
+def test_an_outlines_numbered_headings_stay_whole_when_checked(text, sentences) -> None:
+    claims = [strip_citations(sentence).strip() for sentence in split_sentences(text)]
+    assert [claim for claim in claims if claim] == sentences
