@@ -43,6 +43,7 @@ _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z]
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\s*(?:(?:chapter|section|part)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z][.)]|[ivxIVX]+[.)])\s+", re.I)
+_SECTION_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*\.\s+(?=\S)")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][\w’'&-]*)*")
 
 
@@ -434,17 +435,23 @@ def _norm(text: str) -> str:
     return " ".join(strip_citations(text).removeprefix(LIST_ITEM).lower().split()).rstrip(".")
 
 
+def _unnumbered(heading: str) -> str:
+    """A heading without its section number: "4.4. Did you get the right package?" → "Did you get the right…"."""
+    return _SECTION_NUMBER.sub("", heading) or heading
+
+
 def render(chosen: Sequence[AnswerUnit]) -> str:
     """The units as answer text: sentences run together as a paragraph; a list is its lead-in, then one item a line."""
     blocks: list[list[str]] = []
-    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped.
+    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped. An outline's headings
+    # are shown without their section numbers ("4.4. Did you…"), which would read as sentences of their own.
     chosen = [
         AnswerUnit(
             u.kind,
             u.source,
             u.order,
-            strip_citations(u.lead),
-            tuple(Entry(strip_citations(e.text), e.source) for e in u.items),
+            _unnumbered(strip_citations(u.lead)) if u.kind == "heading" else strip_citations(u.lead),
+            tuple(Entry(_unnumbered(strip_citations(e.text)), e.source) for e in u.items),
             u.context,
         )
         for u in chosen

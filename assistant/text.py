@@ -178,8 +178,7 @@ def _is_boundary(block: str, start: int, dot: int, after: int) -> bool:
         # "A. Behaving…" (an enumerator) and "Mark H. Moore" (an initial after a capitalised word) go on;
         # "principles A and B. Principles C…" ends.
         return not (enumerator or words[-2][:1].isupper())
-    # "areas: 1. Policy…" and a numbered heading in an outline ("- 4.4. Did you…") go on.
-    return not (enumerator and re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*|[ivxIVX]{1,4}", word))
+    return not (enumerator and re.fullmatch(r"\d{1,3}|[ivxIVX]{1,4}", word))  # "areas: 1. Policy…"
 
 
 def _split_block(block: str) -> list[tuple[int, int]]:
