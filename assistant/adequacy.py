@@ -81,6 +81,9 @@ _VALUE_WORDS = {
 }  # fmt: skip
 """Words that name a kind of value (generic English), and the shape of that value."""
 _SPECIFIC_VALUES = frozenset(["email", "url", "phone"])
+_LIST_VERB = re.compile(r"^\s*(?:what|which)\s+[\w-]+\s+(?:do|does|did)\b[^,;]*\s(\w+)\s*\??\s*$", re.IGNORECASE)
+_PARTS = frozenset(["chapter", "chapters", "section", "sections", "subsection", "appendix", "annex", "paragraph"])
+"""Words naming a part of a document ("the Miscellanea chapter"): the heading named is the focus, not the part."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ def focus_terms(question: str, index: BM25Index) -> list[Term]:
     shape = shape_of(own)
     if shape.kind == "list":
         skipped.add(listed_noun(own))
+        verb = _LIST_VERB.match(own)  # "What topics does X cover": the verb is the form of the question
+        if verb:
+            skipped.add(verb.group(1).lower())
     if shape.kind == "acronym":  # "What does X stand for": X is the focus, the rest is the form of the question
         own = shape.term
     frequencies = index.frequencies(own)
@@ -115,7 +121,7 @@ def focus_terms(question: str, index: BM25Index) -> list[Term]:
     for word in topic_words(own):
         stems = tokenize_query(word)
         low = word.lower()
-        if len(stems) != 1 or low in _LINKING or low in skipped or low.rstrip("s") in skipped:
+        if len(stems) != 1 or low in _LINKING or low in _PARTS or low in skipped or low.rstrip("s") in skipped:
             continue
         stem, count = stems[0], frequencies.get(stems[0], 0)
         if stem not in terms and _rare(word, count, len(index), word in names):

@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
-from assistant.shapes import Label, Shape, expands, number_value, shape_of, split_parts, topic_words
+from assistant.shapes import Label, Shape, defines, expands, number_value, shape_of, split_parts, topic_words
 from assistant.text import LIST_ITEM, content_words, strip_citations, tokens
 from assistant.types import RetrievedChunk
 from assistant.units import AnswerUnit, Entry, Library, all_units
@@ -42,6 +42,8 @@ _AGENT = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w’'&-]*")
 _DATE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+\s+\d{4}\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|she|him|his|her|this|these|those)\b", re.IGNORECASE)
+_NUMBERING = re.compile(r"^\s*(?:(?:chapter|section|part)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z][.)]|[ivxIVX]+[.)])\s+", re.I)
+_SECTION_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*\.\s+(?=\S)")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][\w’'&-]*)*")
 
 
@@ -82,7 +84,7 @@ def extractive_answer(
     candidates = [
         u
         for u in all_units(library, [*sources, *rest])
-        if (u.source in sources or _leads_in(u)) and (u.kind != "pair" or actions)
+        if (u.source in sources or _leads_in(u) or _named_outline(u, question)) and (u.kind != "pair" or actions)
     ]
     if not candidates:
         return Extraction("", library.chunks)
@@ -103,10 +105,17 @@ def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]
     listing = any(shape.kind in WIDE_SHAPES for shape in shapes)
     wanted = list(range(1, (len(chunks) if listing else min(len(chunks), MAX_SOURCES)) + 1))
     labels = [label for shape in shapes for label in shape.labels]
+    terms = [shape.term for shape in shapes if shape.term]
     for n, chunk in enumerate(chunks, start=1):
-        if n not in wanted and any(_label_in(label, f"{chunk.section}\n{chunk.text}") for label in labels):
+        text = f"{chunk.section}\n{chunk.text}"
+        named = any(_label_in(label, text) for label in labels) or any(defines(term, chunk.text) for term in terms)
+        if n not in wanted and named:
             wanted.append(n)
     return wanted
+
+
+def _last_heading(section: str) -> str:
+    return section.split(" › ")[-1]
 
 
 def _answer_part(
@@ -117,6 +126,10 @@ def _answer_part(
     said: set[str],
     chosen: Sequence[AnswerUnit] = (),
 ) -> list[AnswerUnit]:
+    if shape.term:  # "What does CC-BY-SA mean": the row that defines exactly that term, not a near one
+        rows = [u for u in candidates if u.kind in ("sentence", "item") and defines(shape.term, u.lead)]
+        if rows:
+            return rows[:1]
     if shape.kind == "acronym":
         expansion = [u for u in candidates if u.kind in ("sentence", "item") and expands(shape.term, u.lead)]
         if expansion:
@@ -147,7 +160,9 @@ def _answer_part(
         items_near_top = sum(candidates[i].kind == "item" for i in order[:4])
         if holder is not None and (shape.kind == "list" or items_near_top >= 3):
             return [holder]
-    if top.kind == "heading" and any(_label_in(label, top.lead) for label in shape.labels):
+    if top.kind == "heading" and (
+        any(_label_in(label, top.lead) for label in shape.labels) or _named_outline(top, shape.text)
+    ):
         return [top]
     limit = MAX_SENTENCES if shape.kind in ("generic", "define", "why") else 2
     kept: list[AnswerUnit] = []
@@ -156,7 +171,15 @@ def _answer_part(
         overlapping = any(unit.lead in other.lead or other.lead in unit.lead for other in kept)
         if unit.kind in ("sentence", "pair", "item") and scores[i] >= KEEP_RATIO * scores[best] and not overlapping:
             kept.append(unit)
-    return (kept or [top])[:limit]
+    return [_with_its_list(unit, candidates) for unit in (kept or [top])[:limit]]
+
+
+def _with_its_list(unit: AnswerUnit, candidates: list[AnswerUnit]) -> AnswerUnit:
+    """A sentence that leads into a list ("The following fields may be present.") is answered with its list."""
+    if unit.kind != "sentence":
+        return unit
+    led = (u for u in candidates if u.kind == "list" and u.items and u.source == unit.source and u.lead == unit.lead)
+    return next(led, unit)
 
 
 def _with_pairs(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray) -> np.ndarray:
@@ -176,6 +199,17 @@ def _with_pairs(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray) 
         if opening is not None:
             out[i] = max(out[i], first[(unit.source, opening)] + PAIR_BONUS)
     return out
+
+
+def _named_outline(unit: AnswerUnit, question: str) -> bool:
+    """A section's outline whose heading the question names ("the Miscellanea chapter"), wherever it ranked.
+
+    A question that also names one of its sub-sections ("the professional skills of commissioning") asks about
+    that sub-section, not the outline.
+    """
+    if unit.kind != "heading" or len(unit.items) < 2 or not names_heading(question, unit.lead):
+        return False
+    return not any(names_heading(question, entry.text) for entry in unit.items)
 
 
 def _leads_in(unit: AnswerUnit) -> bool:
@@ -213,9 +247,10 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     quoted = _quoted(shape.text)
     if quoted and any(q in text.lower() for q in quoted):
         bonus += 0.3  # the question quotes this unit's words
-    elif unit.is_list and _heading_named(unit, shape.text):
+    elif unit.is_list and (_heading_named(unit, shape.text) or _named_outline(unit, shape.text)):
         bonus += 0.3  # the question names the heading this list sits under
-    if unit.kind == "heading" and not any(_label_in(label, unit.lead) for label in shape.labels):
+    labelled = any(_label_in(label, unit.lead) for label in shape.labels)
+    if unit.kind == "heading" and not labelled and not _named_outline(unit, shape.text):
         counted = shape.count is not None and len(unit.items) == shape.count
         bonus -= 0.05 if counted else 0.25
     predicate = _predicate(shape.text)
@@ -256,9 +291,19 @@ def _predicate(question: str) -> str:
 
 
 def _heading_named(unit: AnswerUnit, question: str) -> bool:
-    heading = unit.lead if unit.lead else unit.context.split(" › ")[-1]
+    heading = unit.lead if unit.lead else _last_heading(unit.context)
     heading = heading.lower().rstrip(":").strip()
     return len(heading) > 3 and heading in question.lower()
+
+
+def names_heading(question: str, heading: str) -> bool:
+    """Whether ``question`` names ``heading`` by its words: "the Miscellanea chapter" names "4. Miscellanea".
+
+    The heading's numbering, a trailing bracket ("Files stanza (repeatable)") and colon are not needed.
+    """
+    words = _NUMBERING.sub("", heading)
+    words = re.sub(r"\s*\([^)]*\)\s*$", "", words).rstrip(":").strip().lower()
+    return len(words) > 3 and re.search(rf"(?<!\w){re.escape(words)}", question.lower()) is not None
 
 
 def _is_lead_in(text: str) -> bool:
@@ -314,6 +359,11 @@ def _best_list(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
     """A list question's list: one with exactly the entries counted, else the best list nearly as good as the best."""
     best = scores[order[0]]
     lists = [i for i in order if candidates[i].is_list]
+    # "What topics does the Enforcement chapter cover?": the outline of the section the question names.
+    named = [i for i in lists if _named_outline(candidates[i], shape.text)]
+    named = [i for i in named if shape.count is None or len(candidates[i].items) == shape.count]
+    if named:
+        return [candidates[named[0]]]
     if shape.count is not None:
         # Lists with exactly the entries counted, or lists of one section adding up to it: the best scored wins.
         index = {id(candidates[i]): i for i in lists}
@@ -385,17 +435,23 @@ def _norm(text: str) -> str:
     return " ".join(strip_citations(text).removeprefix(LIST_ITEM).lower().split()).rstrip(".")
 
 
+def _unnumbered(heading: str) -> str:
+    """A heading without its section number: "4.4. Did you get the right package?" → "Did you get the right…"."""
+    return _SECTION_NUMBER.sub("", heading) or heading
+
+
 def render(chosen: Sequence[AnswerUnit]) -> str:
     """The units as answer text: sentences run together as a paragraph; a list is its lead-in, then one item a line."""
     blocks: list[list[str]] = []
-    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped.
+    # A footnote mark in the source ("cycle[1].") would read as a citation: it is dropped. An outline's headings
+    # are shown without their section numbers ("4.4. Did you…"), which would read as sentences of their own.
     chosen = [
         AnswerUnit(
             u.kind,
             u.source,
             u.order,
-            strip_citations(u.lead),
-            tuple(Entry(strip_citations(e.text), e.source) for e in u.items),
+            _unnumbered(strip_citations(u.lead)) if u.kind == "heading" else strip_citations(u.lead),
+            tuple(Entry(_unnumbered(strip_citations(e.text)), e.source) for e in u.items),
             u.context,
         )
         for u in chosen

@@ -37,8 +37,8 @@ _PLURAL_FORM = re.compile(
     re.IGNORECASE,
 )
 _ACRONYM_FORM = re.compile(
-    r"\b(?i:what|which)\s+(?i:does|do|did|is|are)\s+(?i:the\s+)?(?i:acronym\s+|abbreviation\s+)?[\"'‘“]?"
-    r"(?P<x>[A-Z][A-Za-z]*[A-Z][A-Za-z]*?)[\"'’”]?\s+(?i:stand\s+for|short\s+for|mean|abbreviate)"
+    r"\b(?i:what|which)\s+(?i:does|do|did|is|are)\s+(?i:the\s+)?(?:[a-z][a-z-]*\s+){0,3}[\"'‘“]?"
+    r"(?P<x>[A-Z][\w.+/-]*[A-Z][\w.+/-]*?)[\"'’”]?\s+(?i:stand\s+for|short\s+for|mean|abbreviate)"
     r"|\b(?i:what|which)\s+(?i:is|are)\s+(?i:the\s+|an?\s+)?(?P<y>[A-Z]{2,}s?)\s*\??\s*$"
     r"|\b(?i:define)\s+(?i:the\s+)?(?P<z>[A-Z]{2,}s?)\b",
 )
@@ -232,3 +232,14 @@ def expands(acronym: str, text: str) -> bool:
         if initials[: len(letters)] == letters:
             return True
     return False
+
+
+def defines(term: str, text: str) -> bool:
+    """Whether ``text`` is the row of a glossary or table that defines exactly ``term``: "CC-BY-SA: Creative …".
+
+    The term must be the whole name of the row: "CC-BY-NC-SA: …" does not define "CC-BY-SA".
+    """
+    bare = term.strip("'\"‘’“”")
+    if not bare:
+        return False
+    return bool(re.search(rf"(?mi)^[^\w\n]*{re.escape(bare)}[^\w\n]*?(?:[|:=–—]|\s-\s)\s*\w", text))

@@ -178,6 +178,7 @@ def chunk_units(library: Library, source: int) -> list[AnswerUnit]:
         if len(entries) > 1 and parts[0][0] == "heading" and len(parts) > 1 and parts[1][0] == "item":
             out.append(AnswerUnit("list", source, -1, section_heading, tuple(entries), chunk.section))
     out.extend(_outline(library, chunk, source))
+    out.extend(_inline_outlines(chunk, source))
     while i < len(parts):
         kind, body = parts[i]
         context = f"{chunk.section} {sub}".strip()
@@ -297,6 +298,27 @@ def _outline(library: Library, chunk: RetrievedChunk, source: int) -> list[Answe
     children = _children(library, chunk)
     items = tuple(children) if len(children) > 1 else ()  # a single child heading is no outline
     return [AnswerUnit("heading", source, -2, heading, items, chunk.section)]
+
+
+def _inline_outlines(chunk: RetrievedChunk, source: int) -> list[AnswerUnit]:
+    """Headings of the chunk's text with their sub-headings, for a section packed whole into one chunk."""
+    headings = []
+    for raw in chunk.text.splitlines():
+        if HEADING_MARKER.match(raw):
+            marks = raw.strip()
+            headings.append((len(marks) - len(marks.lstrip("#")), marks.lstrip("#").strip()))
+    out = []
+    for i, (level, heading) in enumerate(headings):
+        children = []
+        for child_level, child in headings[i + 1 :]:
+            if child_level <= level:
+                break
+            if child_level == level + 1:
+                children.append(Entry(child, source))
+        if len(children) > 1:
+            context = f"{chunk.section}{SECTION_SEPARATOR}{heading}"
+            out.append(AnswerUnit("heading", source, -2, heading, tuple(children[:MAX_ITEMS]), context))
+    return out
 
 
 def all_units(library: Library, sources: Sequence[int]) -> list[AnswerUnit]:
