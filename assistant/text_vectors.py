@@ -66,26 +66,41 @@ def store_text_vectors(
     existing = store.text_rows(doc_id)
     missing = [row for row in wanted if row not in existing]
     vectors: dict[str, Sequence[float]] = {}
+    unique: list[str] = []
     if missing:
         vectors = _reusable(store, existing, known or {})
         unique = list(dict.fromkeys(wanted[row][1] for row in missing if wanted[row][1] not in vectors))
         if unique:
             vectors |= dict(zip(unique, embeddings.embed_documents(unique), strict=True))
-        store.upsert_texts(
-            ids=missing,
-            vectors=np.asarray([vectors[wanted[row][1]] for row in missing], dtype=np.float32),
-            texts=[wanted[row][1] for row in missing],
-            metadatas=[{"doc_id": doc_id, "chunk_id": wanted[row][0]} for row in missing],
-        )
+        _write(store, doc_id, [wanted[row] for row in missing], [vectors[wanted[row][1]] for row in missing])
     gone = [row for row in existing if row not in wanted]
     if gone:
         store.delete_texts(gone)
-    return len(unique) if missing else 0
+    return len(unique)
 
 
-def _reusable(
-    store: Store, existing: set[str], known: Mapping[str, Sequence[float]]
-) -> dict[str, Sequence[float]]:
+def _write(store: Store, doc_id: str, rows: list[tuple[str, str]], vectors: Sequence[Sequence[float]]) -> None:
+    """Store ``rows`` ((chunk id, text) of ``doc_id``) with their vectors."""
+    store.upsert_texts(
+        ids=[_row_id(chunk_id, text) for chunk_id, text in rows],
+        vectors=np.asarray(vectors, dtype=np.float32),
+        texts=[text for _, text in rows],
+        metadatas=[{"doc_id": doc_id, "chunk_id": chunk_id} for chunk_id, _ in rows],
+    )
+
+
+def copy_text_vectors(source: Store, target: Store, chunks: Mapping[str, str]) -> int:
+    """Copy the stored text vectors of ``chunks`` (chunk id → doc id) from one store to another; how many."""
+    copied = 0
+    for chunk_id, doc_id in chunks.items():
+        texts, vectors = source.text_vectors([chunk_id])
+        if texts:
+            _write(target, doc_id, [(chunk_id, text) for text in texts], vectors)
+            copied += len(texts)
+    return copied
+
+
+def _reusable(store: Store, existing: set[str], known: Mapping[str, Sequence[float]]) -> dict[str, Sequence[float]]:
     """Vectors at hand without the model: ``known`` and the document's stored texts (by their chunks)."""
     chunk_ids = list(dict.fromkeys(row.rsplit("::", 1)[0] for row in existing))
     texts, stored = store.text_vectors(chunk_ids) if chunk_ids else ([], [])

@@ -153,6 +153,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             value += f" · first token {_ms(answer['first_token_ms'])}"
         if "tokens_per_s" in answer:
             value += f" · {answer['tokens_per_s']['p50']:.0f} tokens/s"
+        if "prompt_tokens" in answer:
+            value += f" · prompt p50 {answer['prompt_tokens']['p50']:.0f} tokens"
         rows.append(("answers", f"{backend} (warm-up {answer['warmup_seconds']:.1f} s)", value))
     for key, cold in (figures.get("cold_start") or {}).items():
         if "skipped" in cold:

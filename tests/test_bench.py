@@ -77,6 +77,21 @@ def test_bench_scale_on_a_tiny_store(corpus_settings: Settings, tmp_path: Path) 
     assert "social-value-act-and-model" in {h.doc_id for h in hits}
 
 
+def test_copied_chunks_keep_their_text_vectors(corpus_settings: Settings, tmp_path: Path) -> None:
+    copy = corpus_settings.model_copy(update={"data_dir": tmp_path / "copy"})
+    source, target = get_services(corpus_settings).store, get_services(copy).store
+    ids = source.all_ids()
+    assert bench_data.copy_chunks(corpus_settings, copy) == len(ids) > 0
+    texts, vectors = source.text_vectors(ids)
+    copied_texts, copied_vectors = target.text_vectors(ids)
+    assert len(texts) > len(ids)
+    assert sorted(copied_texts) == sorted(texts)
+    order = {text: row for row, text in enumerate(copied_texts)}
+    assert np.allclose(vectors, copied_vectors[[order[text] for text in texts]])
+    for doc in {meta["doc_id"] for meta in source.get(include=["metadatas"]).metadatas}:
+        assert target.text_rows(doc) == source.text_rows(doc)  # same rows: an ingest into the copy keeps them
+
+
 def test_bench_answers_extractive(corpus_settings: Settings) -> None:
     figures = bench.bench_answers(corpus_settings, "extractive", bench_data.bench_questions(4, kinds=("fact",)))
     assert figures["questions"] == 4 and figures["warmup_seconds"] > 0
