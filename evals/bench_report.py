@@ -103,6 +103,10 @@ def _ms(stats: dict[str, Any] | None) -> str:
     return f"p50 {stats['p50']:.1f} · p95 {stats['p95']:.1f} ms"
 
 
+def _cpu(seconds: Any) -> str:
+    return f" ({seconds:.1f} CPU-s)" if isinstance(seconds, int | float) else ""
+
+
 def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The figures as ``(section, figure, value)`` rows, for a table on screen."""
     rows: list[tuple[str, str, str]] = []
@@ -113,7 +117,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 "ingest",
                 f"corpus ({ingest['corpus_chunks']} chunks)",
-                f"{ingest['corpus_chunks_per_s']:.1f} chunks/s · {ingest['corpus_seconds']:.1f} s",
+                f"{ingest['corpus_chunks_per_s']:.1f} chunks/s · {ingest['corpus_seconds']:.1f} s"
+                f"{_cpu(ingest.get('corpus_cpu_seconds'))}",
             )
         )
         rows.append(("ingest", "re-ingest unchanged corpus", f"{ingest['reingest_unchanged_seconds']:.2f} s"))
@@ -122,7 +127,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     "ingest",
                     f"synthetic {ingest['synthetic_mb']:g} MB ({ingest['synthetic_chunks']} chunks)",
-                    f"{ingest['synthetic_chunks_per_s']:.1f} chunks/s · {ingest['synthetic_seconds']:.1f} s",
+                    f"{ingest['synthetic_chunks_per_s']:.1f} chunks/s · {ingest['synthetic_seconds']:.1f} s"
+                    f"{_cpu(ingest.get('synthetic_cpu_seconds'))}",
                 )
             )
     for row in figures.get("scale", []):
@@ -165,7 +171,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 "cold start",
                 key,
-                f"ready {cold['ready_seconds']:.1f} s · first answer {cold['first_answer_seconds']:.1f} s · "
+                f"ready {cold['ready_seconds']:.1f} s · first answer {cold['first_answer_seconds']:.1f} s"
+                f"{_cpu(cold.get('first_answer_cpu_seconds'))} · "
                 f"warm answer {cold['warm_answer_ms']:.0f} ms{rss}",
             )
         )
@@ -185,7 +192,8 @@ def _start_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(("start-up", f"`pva ask` cold ({backend})", f"skipped: {ask['skipped']}"))
             continue
         parts = " · ".join(f"{k} {v:.0f}" for k, v in ask["timings_ms"].items() if isinstance(v, int | float))
-        rows.append(("start-up", f"`pva ask` cold ({backend})", f"{ask['seconds']:.1f} s (answer ms: {parts})"))
+        value = f"{ask['seconds']:.1f} s{_cpu(ask.get('cpu_seconds'))} (answer ms: {parts})"
+        rows.append(("start-up", f"`pva ask` cold ({backend})", value))
     sessions = figures.get("sessions") or {}
     if "skipped" in sessions:
         rows.append(("sessions", "at once after ready", f"skipped: {sessions['skipped']}"))

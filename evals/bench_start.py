@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,14 @@ from typing import Any
 
 from assistant.config import Settings
 from evals.bench_data import bench_questions
-from evals.processes import free_port, percentiles, process_peak_rss_mb, stop_process, wait_for_http
+from evals.processes import (
+    free_port,
+    percentiles,
+    process_cpu_seconds,
+    process_peak_rss_mb,
+    stop_process,
+    wait_for_http,
+)
 
 Progress = Callable[[str], None]
 
@@ -77,11 +85,17 @@ def build_index(env: dict[str, str], workdir: Path, timeout: float = APP_START_T
 
 def _timed_run(
     argv: list[str], timeout: float, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[subprocess.CompletedProcess, float]:
-    """Run ``argv`` to its end, its output captured as text; (the result, its wall time in seconds)."""
-    started = time.perf_counter()
+) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``argv`` to its end, its output captured as text; (the result, its wall time, the CPU seconds of it and
+    its children)."""
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
-    return done, time.perf_counter() - started
+    return done, time.perf_counter() - started, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --------------------------------------------------------------------------------------------- the CLI
@@ -92,7 +106,7 @@ def bench_cli_start(root: Path, repeats: int = 5) -> dict[str, Any]:
     user meets after an install, with cold file caches)."""
     samples = []
     for _ in range(repeats):
-        done, seconds = _timed_run([*pva_command(), "--help"], timeout=120, cwd=root)
+        done, seconds, _ = _timed_run([*pva_command(), "--help"], timeout=120, cwd=root)
         done.check_returncode()
         samples.append(seconds * 1000)
     return {"help_ms": percentiles(samples)}
@@ -114,12 +128,12 @@ def bench_cold_ask(settings: Settings, root: Path, backends: tuple[str, ...], pr
     for backend in backends:
         progress(f"cold ask: `pva ask --backend {backend}` in a new process")
         argv = [*pva_command(), "ask", COLD_QUESTION, "--backend", backend, "--json"]
-        done, seconds = _timed_run(argv, ASK_TIMEOUT_S, env=env, cwd=workdir)
+        done, seconds, cpu = _timed_run(argv, ASK_TIMEOUT_S, env=env, cwd=workdir)
         if done.returncode != 0:
             figures[backend] = {"skipped": f"exit {done.returncode}: {done.stderr.strip()[-500:]}"}
             continue
         answer = json.loads(done.stdout.strip().splitlines()[-1])
-        figures[backend] = {"seconds": seconds, "timings_ms": answer.get("timings_ms", {})}
+        figures[backend] = {"seconds": seconds, "cpu_seconds": cpu, "timings_ms": answer.get("timings_ms", {})}
     return figures
 
 
@@ -138,6 +152,9 @@ class RunningApp:
 
     def peak_rss_mb(self) -> float | None:
         return process_peak_rss_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.process.pid)
 
     def client(self) -> Any:
         """A new ``gradio_client`` session with the app."""
@@ -241,12 +258,12 @@ def bench_install(progress: Progress = _noop) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(skip)} | {"PIP_NO_CACHE_DIR": "1"}
         python = getattr(sys, "_base_executable", sys.executable)
         progress("install: `make install` in a fresh clone, new venv, no pip cache (minutes)")
-        done, install_seconds = _timed_run(["make", "install", f"PYTHON={python}"], INSTALL_TIMEOUT_S, env, clone)
+        done, install_seconds, _ = _timed_run(["make", "install", f"PYTHON={python}"], INSTALL_TIMEOUT_S, env, clone)
         if done.returncode != 0:
             return {"skipped": f"make install failed ({done.returncode}): {(done.stdout + done.stderr)[-800:]}"}
         progress("install: the first `pva ingest` with the fresh install")
         env |= {"PVA_DATA_DIR": str(Path(tmp) / "data")}
-        done, index_seconds = _timed_run(
+        done, index_seconds, _ = _timed_run(
             [str(clone / ".venv" / "bin" / "pva"), "ingest"], APP_START_TIMEOUT_S, env, clone
         )
         figures = {"install_seconds": install_seconds, "index_seconds": index_seconds}

@@ -7,6 +7,8 @@ No assertion here compares a timing with a target: speed targets live in ``pva b
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,13 @@ def test_percentiles() -> None:
     assert stats["n"] == 100
     with pytest.raises(ValueError):
         processes.percentiles([])
+
+
+def test_process_cpu_seconds_reads_the_process_own_clock() -> None:
+    sum(i * i for i in range(2_000_000))  # some CPU time to read
+    read, own = processes.process_cpu_seconds(os.getpid()), time.process_time()
+    assert read is not None and abs(read - own) < 0.2  # the same clock, read from /proc (ticks of 10 ms)
+    assert processes.process_cpu_seconds(2**22 + 1) is None  # above Linux's pid limit: no such process
 
 
 def test_questions_come_from_the_eval_dataset() -> None:
@@ -227,6 +236,7 @@ def test_bench_cold_ask_extractive(tmp_path: Path, settings: Settings) -> None:
     assert "skipped" not in figures["extractive"], figures
     seconds = figures["extractive"]["seconds"]
     assert 0 < figures["extractive"]["timings_ms"]["total"] / 1000 < seconds
+    assert figures["extractive"]["cpu_seconds"] > 0  # the child's CPU time, not this process's
 
 
 @pytest.mark.slow
