@@ -185,7 +185,7 @@ class OnnxEncoder:
         """Tokens in ``text``, without the special tokens the model adds."""
         return len(self._counter.encode(self._prepare(text), add_special_tokens=False).ids)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """Normalised vectors of ``texts``, in batches of similar length (as sentence-transformers sorts them)."""
         encodings = self._tokenizer.encode_batch([self._prepare(text) for text in texts])
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
