@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     ``torch``: sentence-transformers, the reference."""
     model_cache: Path | None = None
     """Where exported models are kept; ``None`` uses ``<data_dir>/models``."""
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = 8
     chunk_tokens: int = 256
     chat_backend: ChatBackend = "extractive"
     local_model_path: Path | None = None

@@ -12,7 +12,7 @@ index built before they were stored) is embedded at question time, as before.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -41,13 +41,17 @@ def _row_id(chunk_id: str, text: str) -> str:
     return f"{chunk_id}::{hashlib.sha1(text.encode('utf-8')).hexdigest()[:20]}"
 
 
-def store_text_vectors(store: Store, embeddings: Embeddings, doc_id: str) -> int:
+def store_text_vectors(
+    store: Store, embeddings: Embeddings, doc_id: str, known: Mapping[str, Sequence[float]] | None = None
+) -> int:
     """Bring the stored text vectors of ``doc_id``'s chunks up to date (call it after writing its chunks, under the
     store's write lock); return how many texts were embedded.
 
-    Only texts not stored yet are embedded, in one batched call; texts a chunk no longer has are deleted. A list
-    read on into the next chunk makes a chunk's texts depend on its neighbours, so every chunk of the document is
-    checked, not only the new ones; an unchanged document costs a read.
+    Only texts not stored yet are embedded, in one batched call, each text once; texts a chunk no longer has are
+    deleted. A text the document already had under another chunk (an edit moves texts between chunk ids) reuses
+    its stored vector, as does one in ``known`` (text → vector, e.g. the chunks' own vectors just computed). A
+    list read on into the next chunk makes a chunk's texts depend on its neighbours, so every chunk of the
+    document is checked, not only the new ones; an unchanged document costs a read.
     """
     rows = store.get(where={"doc_id": doc_id})
     chunks = [
@@ -61,19 +65,46 @@ def store_text_vectors(store: Store, embeddings: Embeddings, doc_id: str) -> int
             wanted[_row_id(chunk.id, text)] = (chunk.id, text)
     existing = store.text_rows(doc_id)
     missing = [row for row in wanted if row not in existing]
+    vectors: dict[str, Sequence[float]] = {}
+    unique: list[str] = []
     if missing:
-        unique = list(dict.fromkeys(wanted[row][1] for row in missing))
-        vectors = dict(zip(unique, embeddings.embed_documents(unique), strict=True))
-        store.upsert_texts(
-            ids=missing,
-            vectors=[vectors[wanted[row][1]] for row in missing],
-            texts=[wanted[row][1] for row in missing],
-            metadatas=[{"doc_id": doc_id, "chunk_id": wanted[row][0]} for row in missing],
-        )
+        vectors = _reusable(store, existing, known or {})
+        unique = list(dict.fromkeys(wanted[row][1] for row in missing if wanted[row][1] not in vectors))
+        if unique:
+            vectors |= dict(zip(unique, embeddings.embed_documents(unique), strict=True))
+        _write(store, doc_id, [wanted[row] for row in missing], [vectors[wanted[row][1]] for row in missing])
     gone = [row for row in existing if row not in wanted]
     if gone:
         store.delete_texts(gone)
-    return len({wanted[row][1] for row in missing})
+    return len(unique)
+
+
+def _write(store: Store, doc_id: str, rows: list[tuple[str, str]], vectors: Sequence[Sequence[float]]) -> None:
+    """Store ``rows`` ((chunk id, text) of ``doc_id``) with their vectors."""
+    store.upsert_texts(
+        ids=[_row_id(chunk_id, text) for chunk_id, text in rows],
+        vectors=np.asarray(vectors, dtype=np.float32),
+        texts=[text for _, text in rows],
+        metadatas=[{"doc_id": doc_id, "chunk_id": chunk_id} for chunk_id, _ in rows],
+    )
+
+
+def copy_text_vectors(source: Store, target: Store, chunks: Mapping[str, str]) -> int:
+    """Copy the stored text vectors of ``chunks`` (chunk id → doc id) from one store to another; how many."""
+    copied = 0
+    for chunk_id, doc_id in chunks.items():
+        texts, vectors = source.text_vectors([chunk_id])
+        if texts:
+            _write(target, doc_id, [(chunk_id, text) for text in texts], vectors)
+            copied += len(texts)
+    return copied
+
+
+def _reusable(store: Store, existing: set[str], known: Mapping[str, Sequence[float]]) -> dict[str, Sequence[float]]:
+    """Vectors at hand without the model: ``known`` and the document's stored texts (by their chunks)."""
+    chunk_ids = list(dict.fromkeys(row.rsplit("::", 1)[0] for row in existing))
+    texts, stored = store.text_vectors(chunk_ids) if chunk_ids else ([], [])
+    return dict(known) | dict(zip(texts, stored, strict=True))
 
 
 def preload(store: Store, staged: StagedEmbeddings, chunks: Sequence[RetrievedChunk | str]) -> int:

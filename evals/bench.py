@@ -40,6 +40,7 @@ import numpy as np
 from assistant.answer import ask_stream
 from assistant.config import Settings
 from assistant.index import bm25
+from assistant.models.llama import context_tokens
 from assistant.retrieval import search
 from assistant.services import forget, get_services
 from evals.bench_data import SyntheticChunks, bench_questions, copy_chunks, fill_synthetic, synthetic_markdown
@@ -229,7 +230,7 @@ def bench_answers(
     for _ in ask_stream(questions[0], settings=settings, backend=backend):
         pass
     warmup = time.perf_counter() - started
-    totals, firsts, rates, token_counts, refused = [], [], [], [], 0
+    totals, firsts, rates, token_counts, prompts, refused = [], [], [], [], [], 0
     progress(f"answers: {backend} ({len(questions)} questions)")
     for question in questions:
         started = time.perf_counter()
@@ -251,6 +252,8 @@ def bench_answers(
         if first is not None:
             firsts.append((first - started) * 1000)
             token_counts.append(pieces)
+            if backend == "local":
+                prompts.append(max(context_tokens(), default=pieces) - pieces)
             if pieces > 1 and last is not None and last > first:
                 rates.append((pieces - 1) / (last - first))
     figures: dict[str, Any] = {
@@ -265,6 +268,8 @@ def bench_answers(
         figures["tokens_mean"] = float(np.mean(token_counts))
     if rates:
         figures["tokens_per_s"] = percentiles(rates)
+    if prompts:
+        figures["prompt_tokens"] = percentiles(prompts)  # the local model's context before it wrote its answer
     return figures
 
 
@@ -302,6 +307,7 @@ def bench_cold_start(
             client = app.client()
             client.predict(question, None, api_name="/ask")
             first_answer = time.perf_counter() - app.started
+            first_answer_cpu = app.cpu_seconds()
             again = time.perf_counter()
             client.predict("When was the Social Value Act introduced?", None, api_name="/ask")
             warm_ms = (time.perf_counter() - again) * 1000
@@ -310,6 +316,7 @@ def bench_cold_start(
                 "indexed": indexed,
                 "ready_seconds": ready,
                 "first_answer_seconds": first_answer,
+                "first_answer_cpu_seconds": first_answer_cpu,
                 "warm_answer_ms": warm_ms,
                 "peak_rss_mb": app.peak_rss_mb(),
             }

@@ -15,6 +15,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.index.store import bump_generation
 from assistant.services import get_services
+from assistant.text_vectors import copy_text_vectors
 from evals.dataset import load_questions
 from ingest.pipeline import collect_files, default_corpus_dir
 
@@ -146,10 +147,17 @@ def write_chunks(
 
 
 def copy_chunks(source: Settings, target: Settings) -> int:
-    """Copy every chunk (vectors included) from one store to another; returns how many were copied."""
+    """Copy every chunk (vectors included) and its stored text vectors from one store to another; returns how many
+    chunks were copied."""
     got = get_services(source).store.get(include=["embeddings", "documents", "metadatas"])
     if got.ids:
         write_chunks(target, got.ids, np.asarray(got.embeddings), got.documents, got.metadatas)
+        doc_ids = {
+            chunk_id: (meta or {}).get("doc_id", "") for chunk_id, meta in zip(got.ids, got.metadatas, strict=True)
+        }
+        target_store = get_services(target).store
+        with target_store.write_lock:
+            copy_text_vectors(get_services(source).store, target_store, doc_ids)
     return len(got.ids)
 
 

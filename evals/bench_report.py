@@ -56,6 +56,8 @@ def _start_measured(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
     for key in ("extractive_indexed", "local_indexed"):
         if key in cold:
             measured.append(("cold_start", key.split("_")[0], _dig(cold, key, "first_answer_seconds")))
+    if "extractive_indexed" not in cold:  # the row stays in the table, as not measured
+        measured.append(("cold_start", "extractive", None))
     measured += [
         ("ingest", "", _dig(figures, "ingest", "corpus_chunks_per_s")),
         ("ingest_synthetic", "", _dig(figures, "ingest", "synthetic_chunks_per_s")),
@@ -103,6 +105,10 @@ def _ms(stats: dict[str, Any] | None) -> str:
     return f"p50 {stats['p50']:.1f} · p95 {stats['p95']:.1f} ms"
 
 
+def _cpu(seconds: Any) -> str:
+    return f" ({seconds:.1f} CPU-s)" if isinstance(seconds, int | float) else ""
+
+
 def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The figures as ``(section, figure, value)`` rows, for a table on screen."""
     rows: list[tuple[str, str, str]] = []
@@ -113,7 +119,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 "ingest",
                 f"corpus ({ingest['corpus_chunks']} chunks)",
-                f"{ingest['corpus_chunks_per_s']:.1f} chunks/s · {ingest['corpus_seconds']:.1f} s",
+                f"{ingest['corpus_chunks_per_s']:.1f} chunks/s · {ingest['corpus_seconds']:.1f} s"
+                f"{_cpu(ingest.get('corpus_cpu_seconds'))}",
             )
         )
         rows.append(("ingest", "re-ingest unchanged corpus", f"{ingest['reingest_unchanged_seconds']:.2f} s"))
@@ -122,7 +129,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     "ingest",
                     f"synthetic {ingest['synthetic_mb']:g} MB ({ingest['synthetic_chunks']} chunks)",
-                    f"{ingest['synthetic_chunks_per_s']:.1f} chunks/s · {ingest['synthetic_seconds']:.1f} s",
+                    f"{ingest['synthetic_chunks_per_s']:.1f} chunks/s · {ingest['synthetic_seconds']:.1f} s"
+                    f"{_cpu(ingest.get('synthetic_cpu_seconds'))}",
                 )
             )
     for row in figures.get("scale", []):
@@ -153,6 +161,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             value += f" · first token {_ms(answer['first_token_ms'])}"
         if "tokens_per_s" in answer:
             value += f" · {answer['tokens_per_s']['p50']:.0f} tokens/s"
+        if "prompt_tokens" in answer:
+            value += f" · prompt p50 {answer['prompt_tokens']['p50']:.0f} tokens"
         rows.append(("answers", f"{backend} (warm-up {answer['warmup_seconds']:.1f} s)", value))
     for key, cold in (figures.get("cold_start") or {}).items():
         if "skipped" in cold:
@@ -163,7 +173,8 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 "cold start",
                 key,
-                f"ready {cold['ready_seconds']:.1f} s · first answer {cold['first_answer_seconds']:.1f} s · "
+                f"ready {cold['ready_seconds']:.1f} s · first answer {cold['first_answer_seconds']:.1f} s"
+                f"{_cpu(cold.get('first_answer_cpu_seconds'))} · "
                 f"warm answer {cold['warm_answer_ms']:.0f} ms{rss}",
             )
         )
@@ -183,7 +194,8 @@ def _start_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(("start-up", f"`pva ask` cold ({backend})", f"skipped: {ask['skipped']}"))
             continue
         parts = " · ".join(f"{k} {v:.0f}" for k, v in ask["timings_ms"].items() if isinstance(v, int | float))
-        rows.append(("start-up", f"`pva ask` cold ({backend})", f"{ask['seconds']:.1f} s (answer ms: {parts})"))
+        value = f"{ask['seconds']:.1f} s{_cpu(ask.get('cpu_seconds'))} (answer ms: {parts})"
+        rows.append(("start-up", f"`pva ask` cold ({backend})", value))
     sessions = figures.get("sessions") or {}
     if "skipped" in sessions:
         rows.append(("sessions", "at once after ready", f"skipped: {sessions['skipped']}"))

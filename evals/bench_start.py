@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,14 @@ from typing import Any
 
 from assistant.config import Settings
 from evals.bench_data import bench_questions
-from evals.processes import free_port, percentiles, process_peak_rss_mb, stop_process, wait_for_http
+from evals.processes import (
+    free_port,
+    percentiles,
+    process_cpu_seconds,
+    process_peak_rss_mb,
+    stop_process,
+    wait_for_http,
+)
 
 Progress = Callable[[str], None]
 
@@ -75,6 +83,21 @@ def build_index(env: dict[str, str], workdir: Path, timeout: float = APP_START_T
     return None if built.returncode == 0 else f"`python -m ingest` failed ({built.returncode}): {built.stderr[-500:]}"
 
 
+def _timed_run(
+    argv: list[str], timeout: float, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``argv`` to its end, its output captured as text; (the result, its wall time, the CPU seconds of it and
+    its children)."""
+    started, cpu = time.perf_counter(), _children_cpu()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    return done, time.perf_counter() - started, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --------------------------------------------------------------------------------------------- the CLI
 
 
@@ -83,9 +106,9 @@ def bench_cli_start(root: Path, repeats: int = 5) -> dict[str, Any]:
     user meets after an install, with cold file caches)."""
     samples = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run([*pva_command(), "--help"], cwd=root, capture_output=True, check=True, timeout=120)
-        samples.append((time.perf_counter() - started) * 1000)
+        done, seconds, _ = _timed_run([*pva_command(), "--help"], timeout=120, cwd=root)
+        done.check_returncode()
+        samples.append(seconds * 1000)
     return {"help_ms": percentiles(samples)}
 
 
@@ -104,21 +127,13 @@ def bench_cold_ask(settings: Settings, root: Path, backends: tuple[str, ...], pr
     figures: dict[str, Any] = {}
     for backend in backends:
         progress(f"cold ask: `pva ask --backend {backend}` in a new process")
-        started = time.perf_counter()
-        done = subprocess.run(
-            [*pva_command(), "ask", COLD_QUESTION, "--backend", backend, "--json"],
-            env=env,
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            timeout=ASK_TIMEOUT_S,
-        )
-        seconds = time.perf_counter() - started
+        argv = [*pva_command(), "ask", COLD_QUESTION, "--backend", backend, "--json"]
+        done, seconds, cpu = _timed_run(argv, ASK_TIMEOUT_S, env=env, cwd=workdir)
         if done.returncode != 0:
             figures[backend] = {"skipped": f"exit {done.returncode}: {done.stderr.strip()[-500:]}"}
             continue
         answer = json.loads(done.stdout.strip().splitlines()[-1])
-        figures[backend] = {"seconds": seconds, "timings_ms": answer.get("timings_ms", {})}
+        figures[backend] = {"seconds": seconds, "cpu_seconds": cpu, "timings_ms": answer.get("timings_ms", {})}
     return figures
 
 
@@ -137,6 +152,9 @@ class RunningApp:
 
     def peak_rss_mb(self) -> float | None:
         return process_peak_rss_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.process.pid)
 
     def client(self) -> Any:
         """A new ``gradio_client`` session with the app."""
@@ -240,30 +258,14 @@ def bench_install(progress: Progress = _noop) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(skip)} | {"PIP_NO_CACHE_DIR": "1"}
         python = getattr(sys, "_base_executable", sys.executable)
         progress("install: `make install` in a fresh clone, new venv, no pip cache (minutes)")
-        started = time.perf_counter()
-        done = subprocess.run(
-            ["make", "install", f"PYTHON={python}"],
-            cwd=clone,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT_S,
-        )
-        install_seconds = time.perf_counter() - started
+        done, install_seconds, _ = _timed_run(["make", "install", f"PYTHON={python}"], INSTALL_TIMEOUT_S, env, clone)
         if done.returncode != 0:
             return {"skipped": f"make install failed ({done.returncode}): {(done.stdout + done.stderr)[-800:]}"}
         progress("install: the first `pva ingest` with the fresh install")
         env |= {"PVA_DATA_DIR": str(Path(tmp) / "data")}
-        started = time.perf_counter()
-        done = subprocess.run(
-            [str(clone / ".venv" / "bin" / "pva"), "ingest"],
-            cwd=clone,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=APP_START_TIMEOUT_S,
+        done, index_seconds, _ = _timed_run(
+            [str(clone / ".venv" / "bin" / "pva"), "ingest"], APP_START_TIMEOUT_S, env, clone
         )
-        index_seconds = time.perf_counter() - started
         figures = {"install_seconds": install_seconds, "index_seconds": index_seconds}
         if done.returncode != 0:
             figures["index_error"] = done.stderr[-500:]

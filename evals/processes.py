@@ -37,6 +37,16 @@ def process_peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a running process has used so far; ``None`` when it cannot be read. On a busy
+    machine wall times stretch with the load, CPU seconds much less: the figure to compare across runs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
     """``p50``, ``p95``, ``mean``, ``min``, ``max`` (ms) and ``n`` of a list of timings in milliseconds."""
     if not samples_ms:

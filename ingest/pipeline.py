@@ -186,12 +186,14 @@ def ingest_document(
             )
         if moved_ids:
             store.update_metadata(moved_ids, moved_meta)
+        known = dict(zip((c.embed_text for c in new_chunks), vectors, strict=True))
         if stale:
+            known |= dict(zip(*store.text_vectors(stale), strict=True))  # an edit's unchanged sentences keep theirs
             store.delete(stale)
         if new_ids or moved_ids or stale:
             bump_generation(store.settings)
         # Before the journal is cleared: an ingest killed here is finished by the next, vectors included.
-        store_text_vectors(store, embeddings, doc.doc_id)
+        store_text_vectors(store, embeddings, doc.doc_id, known)
         write_journal(store.settings, None)
     result.added, result.updated, result.removed = len(new_ids), len(moved_ids), len(stale)
     return result

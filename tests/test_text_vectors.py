@@ -102,3 +102,13 @@ def test_stored_vectors_follow_their_chunks(settings, tmp_path: Path) -> None:
 
     remove_document("grants-guide", settings)
     assert store.text_rows("grants-guide") == set()
+
+
+def test_an_edit_embeds_only_the_texts_it_changed(settings, tmp_path: Path, embed_spy) -> None:
+    ingest_paths([_write(tmp_path / "docs", GUIDE)], settings)
+    embedded = embed_spy(get_services(settings))
+    ingest_paths([_write(tmp_path / "docs", GUIDE.replace("Parish councils are", "Town councils are"))], settings)
+    kept = "Community groups with a constitution and a bank account may apply for a grant."
+    assert any("Town councils" in text for text in embedded)
+    assert kept in _stored(settings) and not any(text == kept for text in embedded)  # its stored vector moved
+    assert len(embedded) == len(set(embedded))  # each text once

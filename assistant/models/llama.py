@@ -106,6 +106,13 @@ def load_llama(model_path: Path | str, n_ctx: int = 2048, n_threads: int | None 
     return loaded
 
 
+def context_tokens() -> list[int]:
+    """How many tokens each loaded model holds in its context (after a streamed answer: the prompt it was sent
+    plus the tokens it generated), for the benchmarks."""
+    with _LOAD_LOCK:
+        return [loaded.llama.n_tokens for loaded in _LOADED.values()]
+
+
 def reset_chat_model_cache() -> None:
     """Forget every loaded local model (tests, or to free its memory); the next use loads it again."""
     with _LOAD_LOCK:

@@ -27,7 +27,7 @@ TOKENIZER_FILE = "tokenizer.json"
 PIPELINE_FILE = "pipeline.json"
 EXPORT_FILES = (MODEL_FILE, TOKENIZER_FILE, PIPELINE_FILE)
 DIGESTS_FILE = "digests.json"
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 """Part of each export's folder name: raise it when the export changes, so exports made before are not used."""
 
 Exporter = Callable[[Path, Path], None]
@@ -129,6 +129,19 @@ def ensure_export(model_path: Path, cache_dir: Path, exporter: Exporter | None =
     return target
 
 
+def session_options() -> onnxruntime.SessionOptions:
+    """How the embedder's session runs: one intra-op thread per core; threads that sleep between batches rather
+    than spin (on a shared machine spinning threads take the cores from the other processes, and from each other);
+    no memory arena (it keeps the largest batch's buffers for the life of the process, which the app pays in RSS).
+    """
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
 def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     """Sentence vectors from token vectors ``(batch, tokens, dim)``, as sentence-transformers pools, L2-normalised."""
     if mode == "cls":
@@ -160,7 +173,9 @@ class OnnxEncoder:
         self._counter = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._counter.no_padding()
         self._counter.no_truncation()
-        self._session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), providers=["CPUExecutionProvider"])
+        self._session = onnxruntime.InferenceSession(
+            str(folder / MODEL_FILE), session_options(), providers=["CPUExecutionProvider"]
+        )
         self._inputs = [node.name for node in self._session.get_inputs()]
 
     def _prepare(self, text: str) -> str:
@@ -170,7 +185,7 @@ class OnnxEncoder:
         """Tokens in ``text``, without the special tokens the model adds."""
         return len(self._counter.encode(self._prepare(text), add_special_tokens=False).ids)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """Normalised vectors of ``texts``, in batches of similar length (as sentence-transformers sorts them)."""
         encodings = self._tokenizer.encode_batch([self._prepare(text) for text in texts])
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
