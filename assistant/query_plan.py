@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from assistant.shapes import labels, split_parts, topic_words
-from assistant.value_shapes import DATE, EMAIL, PHONE, URL
+from assistant.value_shapes import DATE, SHAPES, value_kind
 
 _COORDINATED = re.compile(
     r"\b(?P<noun>[A-Za-z]{3,})\s+(?P<a>[\w.]+)\s+(?:and|or|&)\s+(?:(?P<noun2>[A-Za-z]{3,})\s+)?(?P<b>[\w.]+)\b"
@@ -45,18 +45,6 @@ _AUTHOR_EVIDENCE = re.compile(
     re.MULTILINE,
 )
 """A byline: "by A. Name" opening a line, "written by …", or an "Author:" field."""
-_CONTACT_FORMS = (
-    (re.compile(r"\be-?mail\b", re.IGNORECASE), EMAIL),
-    (
-        re.compile(r"\b(?:phone|telephone|contact)\s+number\b", re.IGNORECASE),
-        PHONE,
-    ),
-    (
-        re.compile(r"\b(?:web\s*site|web\s+address|web\s*page|home\s*page|url)\b", re.IGNORECASE),
-        URL,
-    ),
-)
-"""Contact-detail question forms and the shape of their answers."""
 
 
 def sub_queries(question: str) -> list[str]:
@@ -88,10 +76,8 @@ def _names_two_entries(match: re.Match[str]) -> bool:
 def answer_evidence(question: str) -> re.Pattern[str] | None:
     """The shape the answer to ``question`` has when it asks for a contact detail (an email address, a phone
     number, a web address): a chunk holding one is worth a place; None for any other question."""
-    for form, evidence in _CONTACT_FORMS:
-        if form.search(question):
-            return evidence
-    return None
+    kind = value_kind(question)
+    return SHAPES[kind] if kind else None
 
 
 def front_matter_evidence(question: str) -> re.Pattern[str] | None:

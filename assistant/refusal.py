@@ -21,6 +21,7 @@ from functools import lru_cache
 from assistant.shapes import anchors, expands, shape_of
 from assistant.text import content_words, passage_text
 from assistant.types import RetrievedChunk
+from assistant.value_shapes import SHAPES, value_kind
 
 DENSE_MIN = 0.38
 """A top chunk at least this similar to the question is relevant on its own."""
@@ -64,6 +65,13 @@ def relevance(question: str, chunks: list[RetrievedChunk]) -> tuple[bool, float]
         return True, best_dense  # a retrieved chunk spells the acronym out: that is the answer
     if shape.anchors and best_dense >= DENSE_WITH_ANCHORS and not missing_anchors(question, chunks):
         return True, best_dense
+    kind = value_kind(question)
+    if (
+        kind
+        and shape.anchors
+        and any(SHAPES[kind].search(c.text) and not missing_anchors(question, [c]) for c in chunks)
+    ):
+        return True, best_dense  # "What is X's email address?": a chunk naming X and holding an address answers it
     words = content_words(question)
     if not words or best_dense < DENSE_WITH_KEYWORDS:
         return False, best_dense

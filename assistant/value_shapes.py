@@ -8,6 +8,9 @@ One place for them, because two steps read them: retrieval ranks a chunk holding
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from assistant.shapes import topic_words
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 
@@ -33,3 +36,28 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "version": VERSION,
 }
 """Each kind of value and its shape: a text holding a match holds a value of that kind."""
+
+_VALUE_WORDS = {
+    "email": "email", "e-mail": "email",
+    "url": "url", "website": "url", "homepage": "url", "webpage": "url", "web": "url",
+    "phone": "phone", "telephone": "phone",
+    "date": "date", "day": "date", "year": "year", "version": "version",
+    "number": "number", "amount": "number", "count": "number",
+}  # fmt: skip
+"""Words that name a kind of value (generic English), and the shape of that value."""
+_SPECIFIC_VALUES = frozenset(["email", "url", "phone"])
+
+
+def holds_value(words: str, texts: Sequence[str]) -> bool:
+    """Whether ``words`` name a kind of value ("email address", "date") and a text holds a value of that shape."""
+    kinds = {_VALUE_WORDS[w.lower()] for w in re.findall(r"[\w-]+", words) if w.lower() in _VALUE_WORDS}
+    return any(SHAPES[kind].search(text) for kind in kinds for text in texts)
+
+
+def value_kind(question: str) -> str | None:
+    """The kind of value a question names and asks for: an email address, a URL or a phone number.
+
+    Dates, years, numbers and versions are left out: nearly every passage holds one, so holding one says nothing.
+    """
+    kinds = (_VALUE_WORDS.get(word.lower()) for word in topic_words(question.partition(" (")[0]))
+    return next((kind for kind in kinds if kind in _SPECIFIC_VALUES), None)

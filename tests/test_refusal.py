@@ -70,3 +70,17 @@ def test_the_best_of_several_chunks_decides() -> None:
 )
 def test_what_counts_as_an_instruction(text: str, injected: bool) -> None:
     assert looks_like_injection(text) is injected
+
+
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        pytest.param("Maintained by Ada Lovelace, ada.lovelace@example.org", True, id="names her, holds an address"),
+        pytest.param("Maintained by Ada Lovelace, who answers questions by post.", False, id="names her, no address"),
+        pytest.param("Write to helpdesk@example.org with questions.", False, id="an address, but not hers"),
+    ],
+)
+def test_a_chunk_naming_the_person_and_holding_the_value_asked_for_is_relevant(text: str, answered: bool) -> None:
+    # A short byline is far in meaning from the question (dense below every floor): its shape answers it.
+    chunk = RetrievedChunk(id="c", text=text, doc_id="d", title="Manual", source="d.md", section="Author", dense=0.1)
+    assert relevance("What is Ada Lovelace's email address?", [chunk])[0] is answered
