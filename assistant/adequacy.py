@@ -39,7 +39,7 @@ from assistant.services import Services
 from assistant.shapes import anchors, labels, number_value, shape_of, topic_words
 from assistant.text import passage_text
 from assistant.types import RetrievedChunk
-from assistant.value_shapes import SHAPES
+from assistant.value_shapes import SHAPES, holds_value, value_kind
 
 RARE_SHARE = 0.04
 """A name held by at most this share of the indexed chunks (or by :data:`RARE_MIN`) is rare: a focus candidate."""
@@ -74,13 +74,6 @@ _GENERIC = frozenset(_GENERIC_TEXT.split())
 """Generic words of a question (its verbs of asking, fillers): they say how it asks, not what it is about."""
 _VERB_FORM = re.compile(r"^[a-z]{3,}(?:[^e]ed|ing)$")
 """A lower-case "-ed"/"-ing" word ("compared", "obeying") is a verb form: what is done, not what it is done to."""
-_VALUE_WORDS = {
-    "email": "email", "e-mail": "email", "url": "url", "website": "url", "homepage": "url", "date": "date",
-    "day": "date", "year": "year", "number": "number", "amount": "number", "count": "number", "version": "version",
-    "phone": "phone", "telephone": "phone",
-}  # fmt: skip
-"""Words that name a kind of value (generic English), and the shape of that value."""
-_SPECIFIC_VALUES = frozenset(["email", "url", "phone"])
 _LIST_VERB = re.compile(r"^\s*(?:what|which)\s+[\w-]+\s+(?:do|does|did)\b[^,;]*\s(\w+)\s*\??\s*$", re.IGNORECASE)
 _PARTS = frozenset(["chapter", "chapters", "section", "sections", "subsection", "appendix", "annex", "paragraph"])
 """Words naming a part of a document ("the Miscellanea chapter"): the heading named is the focus, not the part."""
@@ -195,12 +188,6 @@ def unaddressed(
     return [w for w in missing if not _stood_for(w, texts, vectors)]
 
 
-def holds_value(words: str, texts: Sequence[str]) -> bool:
-    """Whether ``words`` name a kind of value ("email address", "date") and a text holds a value of that shape."""
-    kinds = {_VALUE_WORDS[w.lower()] for w in re.findall(r"[\w-]+", words) if w.lower() in _VALUE_WORDS}
-    return any(SHAPES[kind].search(text) for kind in kinds for text in texts)
-
-
 def extraction_gaps(question: str, extraction: Extraction, services: Services) -> list[str]:
     """:func:`unaddressed` for an extraction's units, with their heading paths, titles and documents' openings."""
     units = extraction.units
@@ -271,12 +258,3 @@ def _holds(chunk: RetrievedChunk, term: Term | None, kind: str | None) -> bool:
     if kind:
         return bool(SHAPES[kind].search(chunk.text))
     return term is not None and term.stem in tokenize_query(f"{chunk.title}\n{passage_text(chunk.section, chunk.text)}")
-
-
-def value_kind(question: str) -> str | None:
-    """The kind of value a question names and asks for: an email address, a URL or a phone number.
-
-    Dates, years, numbers and versions are left out: nearly every passage holds one, so holding one says nothing.
-    """
-    kinds = (_VALUE_WORDS.get(word.lower()) for word in topic_words(question.partition(" (")[0]))
-    return next((kind for kind in kinds if kind in _SPECIFIC_VALUES), None)

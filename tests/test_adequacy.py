@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import adequacy
+from assistant import adequacy, value_shapes
 from assistant.adequacy import asked_for, focus_terms, unaddressed, with_focus_chunk
 from assistant.answer import ask
 from assistant.config import Settings
@@ -160,7 +160,7 @@ def test_names_by_shape(text, names) -> None:
     ],
 )
 def test_a_value_of_the_kind_asked_for_answers_it(words, texts, held) -> None:
-    assert adequacy.holds_value(words, texts) is held
+    assert value_shapes.holds_value(words, texts) is held
 
 
 @pytest.mark.parametrize(
@@ -258,7 +258,8 @@ def test_a_chunk_holding_the_kind_of_value_asked_for_is_read(guide, tmp_path) ->
     assert not ingest_paths([path], guide).failed
     services = get_services(guide)
     question = "What is Jane Moss's email address?"
-    assert adequacy.value_kind(question) == "email" and adequacy.value_kind("What is the link between A and B?") is None
+    assert value_shapes.value_kind(question) == "email"
+    assert value_shapes.value_kind("What is the link between A and B?") is None
     found = search(question, guide, k=10, services=services)
     without = [chunk for chunk in found if "@" not in chunk.text]
     rescued = with_focus_chunk(question, without, guide, services)
