@@ -10,7 +10,7 @@ the bundled corpus for tests that only read.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,21 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(isolated_data_dir: Path) -> Settings:
     return get_settings()
+
+
+@pytest.fixture
+def ingest_document(settings: Settings, tmp_path: Path) -> Callable[[str, str], Settings]:
+    """Ingest one made-up document (file name, text) into the test's index and return the settings that read it."""
+    from ingest import ingest_paths
+
+    def ingest(name: str, text: str) -> Settings:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        report = ingest_paths([path], settings)
+        assert not report.failed, report.failed
+        return settings
+
+    return ingest
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ Real Chroma on the test's data dir, the real BM25 index and the real embedding m
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant import adequacy, value_shapes
@@ -46,12 +44,8 @@ Garden waste is collected fortnightly from March to November for households that
 
 
 @pytest.fixture
-def guide(settings: Settings, tmp_path: Path) -> Settings:
-    path = tmp_path / "riverton-waste-guide.md"
-    path.write_text(GUIDE, encoding="utf-8")
-    report = ingest_paths([path], settings)
-    assert not report.failed, report.failed
-    return settings
+def guide(ingest_document) -> Settings:
+    return ingest_document("riverton-waste-guide.md", GUIDE)
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,11 @@ contract with a scripted fake chat model.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.answer import ask
 from assistant.config import Settings
 from assistant.services import get_services
-from ingest import ingest_paths
 
 CRITERIA = [
     "Whole-life cost, including maintenance, energy use, disposal and any training the council's own staff will need",
@@ -68,12 +65,8 @@ invite at least one firm from the register to quote for any purchase below £25,
 
 
 @pytest.fixture
-def policy(settings: Settings, tmp_path: Path) -> Settings:
-    path = tmp_path / "riverton-procurement-policy.md"
-    path.write_text(POLICY, encoding="utf-8")
-    report = ingest_paths([path], settings)
-    assert not report.failed, report.failed
-    return settings
+def policy(ingest_document) -> Settings:
+    return ingest_document("riverton-procurement-policy.md", POLICY)
 
 
 def _chunks(settings: Settings) -> list[tuple[int, str, str]]:
@@ -179,12 +172,8 @@ not know they qualify.
 
 
 @pytest.fixture
-def scheme(settings: Settings, tmp_path: Path) -> Settings:
-    path = tmp_path / "riverton-winter-support.md"
-    path.write_text(SCHEME, encoding="utf-8")
-    report = ingest_paths([path], settings)
-    assert not report.failed, report.failed
-    return settings
+def scheme(ingest_document) -> Settings:
+    return ingest_document("riverton-winter-support.md", SCHEME)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ Real Chroma on the test's data dir and the real embedding model; the extractive 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,6 @@ from assistant.config import Settings
 from assistant.extractive import names_heading
 from assistant.services import get_services
 from assistant.shapes import defines, shape_of
-from ingest import ingest_paths
 
 HANDBOOK = """# Riverton Parking Permit Handbook
 
@@ -76,12 +74,8 @@ made online in the same way as a first application.
 
 
 @pytest.fixture
-def handbook(settings: Settings, tmp_path: Path) -> Settings:
-    path = tmp_path / "riverton-parking-permits.md"
-    path.write_text(HANDBOOK, encoding="utf-8")
-    report = ingest_paths([path], settings)
-    assert not report.failed, report.failed
-    return settings
+def handbook(ingest_document) -> Settings:
+    return ingest_document("riverton-parking-permits.md", HANDBOOK)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,6 @@ the real embedding model, the local backend's contract with the scripted fake ch
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.answer import ask
@@ -15,7 +13,6 @@ from assistant.config import Settings
 from assistant.followup import asks_to_read_on, rewrite_followup
 from assistant.types import SentenceCheck
 from assistant.unit_prompt import with_units
-from ingest import ingest_paths
 
 HANDBOOK = """# Northvale Housing Handbook
 
@@ -109,12 +106,8 @@ def test_units_are_put_back_after_model_text_that_says_something_else() -> None:
 
 
 @pytest.fixture
-def handbook(settings: Settings, tmp_path: Path) -> Settings:
-    path = tmp_path / "northvale-housing-handbook.md"
-    path.write_text(HANDBOOK, encoding="utf-8")
-    report = ingest_paths([path], settings)
-    assert not report.failed, report.failed
-    return settings
+def handbook(ingest_document) -> Settings:
+    return ingest_document("northvale-housing-handbook.md", HANDBOOK)
 
 
 @pytest.mark.parametrize(
