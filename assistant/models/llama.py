@@ -94,10 +94,6 @@ def load_llama(model_path: Path | str, n_ctx: int = 2048, n_threads: int | None 
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:
-            # OpenMP threads that sleep between jobs instead of spinning: on a shared 2-core machine the spin
-            # starves the other process (cold `pva ask --backend local` 8.3 s -> 5.6 s under load). Must be set
-            # before llama.cpp's OpenMP runtime starts; an explicit setting wins.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from llama_cpp import Llama
 
             started = time.perf_counter()
