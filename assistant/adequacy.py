@@ -55,6 +55,11 @@ FOCUS_DEPTH = 10
 """How many keyword hits are read for a chunk holding a focus word the retrieved chunks lack."""
 CLOSE_QUESTION = 0.7
 """A unit at least this similar to the whole question addresses it, whichever words it uses."""
+FOCUS_PULL = 0.01
+"""A plain focus word the units leave out is addressed in other words when leaving it out of the question makes the
+question no more than this much closer to the best unit: the word does not pull the question away from the units
+(a paraphrase's "cooperate" beside "work across organisational boundaries": +0.001), whereas a subject the texts
+lack does ("security updates" beside Python transition steps: −0.041; "xz" beside bzip2 levels: −0.072)."""
 _ASKED = re.compile(
     r"^\s*(?:which|what)\s+(?P<noun>(?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:is|are|was|were|does|do|did|has|have|had|"
     r"should|must|can|could|will|would|shall|may)\b",
@@ -183,9 +188,23 @@ def unaddressed(
     if not missing:
         return []
     question_vector, *text_vectors = vectors.get([question, *texts])
-    if max(float(v @ question_vector) for v in text_vectors) >= CLOSE_QUESTION:
+    closest = max(float(v @ question_vector) for v in text_vectors)
+    if closest >= CLOSE_QUESTION:
         return []
-    return [w for w in missing if not _stood_for(w, texts, vectors)]
+    plain = focus[0].word if focus and not focus[0].name else None
+    return [
+        w
+        for w in missing
+        if not _stood_for(w, texts, vectors)
+        and not (w == plain and _meant(question, w, closest, text_vectors, vectors))
+    ]
+
+
+def _meant(question: str, word: str, closest: float, text_vectors: Sequence[np.ndarray], vectors: VectorCache) -> bool:
+    """Whether the units address ``word`` in other words: without it the question comes no closer to them."""
+    without = re.sub(rf"\b{re.escape(word)}\b", " ", question)
+    (without_vector,) = vectors.get([without])
+    return max(float(v @ without_vector) for v in text_vectors) - closest <= FOCUS_PULL
 
 
 def extraction_gaps(question: str, extraction: Extraction, services: Services) -> list[str]:

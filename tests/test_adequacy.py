@@ -260,3 +260,37 @@ def test_a_chunk_holding_the_kind_of_value_asked_for_is_read(guide, tmp_path) ->
     assert rescued[0] == without[0] and "plan.team@riverton.example.org" in rescued[1].text
     answer = ask(question, settings=guide, backend="extractive")
     assert not answer.refused and "plan.team@riverton.example.org" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("word", "question", "text", "gap"),
+    [
+        pytest.param(
+            "cooperate",
+            "What skills help councils cooperate across organisations to tackle complex problems?",
+            "Council staff are required to work across organisational boundaries to address complex challenges.",
+            [],
+            id="a paraphrase's verb, said in other words",
+        ),
+        pytest.param(
+            "credit",
+            "Is it ok for us to take credit for value we did not create?",
+            "Do not over-claim: only claim the value that activities are responsible for creating.",
+            [],
+            id="a paraphrase's noun, said in other words",
+        ),
+        pytest.param(
+            "asbestos",
+            "How much does it cost to have asbestos collected?",
+            "Residents can book a bulky item collection online for a fee of £30 for up to three items.",
+            ["asbestos"],
+            id="a subject the text lacks pulls the question away from it",
+        ),
+    ],
+)
+def test_a_plain_focus_word_said_in_other_words_is_addressed(guide, monkeypatch, word, question, text, gap) -> None:
+    # The focus is fixed here (a rare plain word of a large index); the check is whether leaving the word out of the
+    # question brings it closer to the unit (the texts lack the subject) or not (they say it in other words).
+    monkeypatch.setattr(adequacy, "focus_terms", lambda question, index: [adequacy.Term(word, word, 0)])
+    services = get_services(guide)
+    assert unaddressed(question, [text], [""], services.bm25_index(), services.vectors) == gap
