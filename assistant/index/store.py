@@ -168,15 +168,7 @@ class Store:
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
         """Add or replace chunks with precomputed vectors, in as many writes as the backend's batch limit needs."""
-        step = self.max_batch_size
-        for start in range(0, len(ids), step):
-            end = start + step
-            self._chroma.upsert(
-                ids=list(ids[start:end]),
-                embeddings=embeddings[start:end],
-                documents=list(documents[start:end]),
-                metadatas=list(metadatas[start:end]),
-            )
+        self._upsert_batched(self._chroma, ids, embeddings, documents, metadatas)
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Replace the metadata of existing chunks, keeping their text and vectors."""
@@ -194,10 +186,21 @@ class Store:
         self, ids: Sequence[str], vectors: Any, texts: Sequence[str], metadatas: Sequence[dict[str, Any]]
     ) -> None:
         """Add or replace text vectors (metadata: ``doc_id`` and ``chunk_id``), in batches the backend accepts."""
+        self._upsert_batched(self._texts, ids, vectors, texts, metadatas)
+
+    def _upsert_batched(
+        self,
+        collection: Any,
+        ids: Sequence[str],
+        vectors: Any,
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """Upsert into ``collection`` in writes of at most the backend's batch limit."""
         step = self.max_batch_size
         for start in range(0, len(ids), step):
             end = start + step
-            self._texts.upsert(
+            collection.upsert(
                 ids=list(ids[start:end]),
                 embeddings=vectors[start:end],
                 documents=list(texts[start:end]),
