@@ -18,8 +18,17 @@ import numpy as np
 
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
-from assistant.shapes import Label, Shape, defines, expands, number_value, shape_of, split_parts, topic_words
-from assistant.text import LIST_ITEM, content_words, strip_citations, tokens
+from assistant.shapes import (
+    Label,
+    Shape,
+    defines,
+    expands,
+    label_level,
+    shape_of,
+    split_parts,
+    topic_words,
+)
+from assistant.text import LIST_ITEM, SECTION_SEPARATOR, content_words, strip_citations, tokens
 from assistant.types import RetrievedChunk
 from assistant.units import AnswerUnit, Entry, Library, all_units
 
@@ -115,7 +124,7 @@ def _sources(chunks: Sequence[RetrievedChunk], shapes: list[Shape]) -> list[int]
 
 
 def _last_heading(section: str) -> str:
-    return section.split(" › ")[-1]
+    return section.split(SECTION_SEPARATOR)[-1]
 
 
 def _answer_part(
@@ -324,7 +333,7 @@ def _by_labels(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
         return [candidates[phrase[0]]]
     picked: list[AnswerUnit] = []
     for label in shape.labels:
-        levels = {i: _label_level(label, candidates[i].lead) for i in order}
+        levels = {i: label_level(label, candidates[i].lead) for i in order}
         top_level = max(levels.values(), default=0)
         matching = [i for i in order if top_level and levels[i] == top_level]
         if not matching:
@@ -400,24 +409,7 @@ def _list_holding(item: AnswerUnit, candidates: list[AnswerUnit]) -> AnswerUnit 
 
 def _label_in(label: Label, text: str) -> bool:
     """Whether ``text`` is or names the entry ``label``: "F. Managing…", "3) …", "Pillar three: …"."""
-    return _label_level(label, text) > 0
-
-
-def _label_level(label: Label, text: str) -> int:
-    """2 when ``text`` opens with the label ("F. Managing…", "Pillar three: …"), 1 when it mentions it, else 0."""
-    value = re.escape(label.value)
-    if re.match(rf"^\s*{value}[.):]\s", text):
-        return 2
-    words = [label.value]
-    number = number_value(label.value)
-    if number is not None:
-        words += [w for w, v in _NUMBER_NAMES.items() if v == number]
-    alternatives = "|".join(re.escape(w) for w in words)
-    named = re.search(rf"\b{re.escape(label.noun)}s?\s+(?:{alternatives})(?:\s*[:.)–-]|\s*$)?", text, re.IGNORECASE)
-    if not named:
-        return 0
-    heading_like = named.start() == 0 and (named.group(0)[-1] in ":.)–-" or named.end() == len(text))
-    return 2 if heading_like else 1
+    return label_level(label, text) > 0
 
 
 def _phrase_in(shape: Shape, text: str) -> bool:
@@ -426,9 +418,6 @@ def _phrase_in(shape: Shape, text: str) -> bool:
     if len(values) < 2:
         return False
     return bool(re.search(rf"\b{re.escape(values[0])}\s+(?:to|and|-|–)\s+{re.escape(values[-1])}\b", text))
-
-
-_NUMBER_NAMES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 
 
 def _norm(text: str) -> str:

@@ -120,6 +120,23 @@ def labels(text: str) -> tuple[Label, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def label_level(label: Label, text: str) -> int:
+    """2 when ``text`` opens with the label ("F. Managing…", "Pillar three: …"), 1 when it mentions it, else 0."""
+    value = re.escape(label.value)
+    if re.match(rf"^\s*{value}[.):]\s", text):
+        return 2
+    words = [label.value]
+    number = number_value(label.value)
+    if number is not None:
+        words += [w for w, v in NUMBER_WORDS.items() if v == number]
+    alternatives = "|".join(re.escape(w) for w in words)
+    named = re.search(rf"\b{re.escape(label.noun)}s?\s+(?:{alternatives})(?:\s*[:.)–-]|\s*$)?", text, re.IGNORECASE)
+    if not named:
+        return 0
+    heading_like = named.start() == 0 and (named.group(0)[-1] in ":.)–-" or named.end() == len(text))
+    return 2 if heading_like else 1
+
+
 def _is_noun(word: str) -> bool:
     return word.isalpha() and word.lower() not in _GRAMMAR and word.lower() not in NUMBER_WORDS
 

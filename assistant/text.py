@@ -13,11 +13,15 @@ from typing import Any
 
 import Stemmer
 
+SECTION_SEPARATOR = " › "
+"""Joins a chunk's heading path, outermost first: ``Framework › Pillar two: managing inputs``."""
+
 __all__ = [
     "CITATION",
     "HEADING_MARKER",
     "LIST_ITEM",
     "LIST_MARKER",
+    "SECTION_SEPARATOR",
     "Token",
     "Unit",
     "citation_numbers",

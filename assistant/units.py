@@ -14,10 +14,9 @@ from typing import Any
 
 from assistant.index.store import Store
 from assistant.retrieval import to_chunk
-from assistant.text import HEADING_MARKER, LIST_MARKER, split_sentences, strip_list_marker
+from assistant.text import HEADING_MARKER, LIST_MARKER, SECTION_SEPARATOR, split_sentences, strip_list_marker
 from assistant.types import RetrievedChunk
 
-SECTION_SEPARATOR = " › "
 """How a chunk's ``section`` joins its heading path (as the ingest writes it)."""
 MAX_ITEMS = 16
 CONTINUED_CHUNKS = 3

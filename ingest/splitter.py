@@ -24,9 +24,8 @@ from dataclasses import dataclass, field, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.text import LIST_MARKER, passage_text
+from assistant.text import LIST_MARKER, SECTION_SEPARATOR, passage_text
 
-SECTION_SEPARATOR = " › "
 # Room for the [CLS]/[SEP] tokens and the splitter's approximate accounting of joined separators.
 _TOKEN_MARGIN = 4
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")

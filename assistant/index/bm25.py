@@ -46,7 +46,7 @@ import Stemmer
 
 from assistant.config import Settings
 from assistant.index.store import Store, read_generation
-from assistant.text import passage_text
+from assistant.text import SECTION_SEPARATOR, passage_text
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def indexed_text(section: str, text: str) -> str:
     """What BM25 indexes for a chunk: its passage (heading path, then text) with its own heading weighted."""
     if not section:
         return text
-    leaf = section.rsplit(" › ", 1)[-1]
+    leaf = section.rsplit(SECTION_SEPARATOR, 1)[-1]
     return passage_text("\n".join([section] + [leaf] * (HEADING_WEIGHT - 1)), text)
 
 
