@@ -12,7 +12,8 @@ cosine similarities against BM25 scores, which live on unrelated scales. A chunk
 a chunk only one side finds can still make the top ``k``.
 
 The question's form can add rankings to the same fusion (:mod:`assistant.query_plan`): the front matter of the
-best hits' documents for "who wrote X?", the candidates holding an address for "what is her email address?".
+best hits' documents for "who wrote X?", the candidates holding an address for "what is her email address?", the candidates filed under the heading of an entry the
+question names by its label ("stage two", "section 2.1").
 A multi-part question is also searched part by part, and each part's best chunk keeps a slot in the top ``k``.
 
 Follow-up questions are made standalone before they get here (:mod:`assistant.followup`).
@@ -31,6 +32,8 @@ from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.query_plan import answer_evidence, front_matter_evidence, sub_queries
 from assistant.services import Services, services_for
+from assistant.shapes import Label, label_level, labels
+from assistant.text import SECTION_SEPARATOR
 from assistant.types import RetrievedChunk
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -184,7 +187,33 @@ def _shaped_rankings(
     evidence = front_matter_evidence(query)
     if evidence is not None:
         rankings.append(_front_matter_ranking(store, order, evidence, found))
+    named = labels(query)
+    if named:
+        found.read(store, order)
+        rankings.append(_labelled_ranking(order, named, found))
     return [ranking for ranking in rankings if ranking]
+
+
+def _labelled_ranking(order: list[str], named: Sequence[Label], found: _Found) -> list[str]:
+    """The candidates filed under a heading that names an entry the question names ("pillar two", "section
+    2.1", "principle F"), those whose own heading names it first, in fused order otherwise.
+
+    Neither side tells entries apart by their label: to BM25 "two" is a common word (other entries say "two
+    copies"), a small embedding model puts "stage two" as near "stage four" as to itself, and "stage 2" matches
+    "Stage two" on neither side; so the chunks of another entry can take every slot. The heading path says which
+    entry a chunk belongs to."""
+    own: list[str] = []
+    under: list[str] = []
+    for chunk_id in order:
+        if chunk_id not in found.chunks:
+            continue
+        headings = str(found.chunks[chunk_id][1].get("section", "")).split(SECTION_SEPARATOR)
+        levels = [max(label_level(label, heading) for label in named) for heading in headings]
+        if levels[-1]:
+            own.append(chunk_id)
+        elif any(levels):
+            under.append(chunk_id)
+    return own + under
 
 
 def _front_matter_ranking(store: Store, order: list[str], evidence: re.Pattern[str], found: _Found) -> list[str]:

@@ -243,3 +243,59 @@ def test_a_heading_outweighs_a_passing_mention(settings: Settings, tmp_path: Pat
     ingest_paths([_write(tmp_path, "depot.md", DEPOT)], small)
     found = search("Which checks apply in zone three?", small, k=3, mode="bm25")
     assert "Zone three" in found[0].section, [chunk.section for chunk in found]
+
+
+LICENCE = """---
+id: street-trading
+title: Street Trading Licence Process
+---
+# Street Trading Licence Process
+
+## Stage one: application (3 steps)
+
+The applicant sends two copies of the form, two photographs and the fee to the licensing team, who check that
+two forms of identity are enclosed.
+
+## Stage two: consultation (4 steps)
+
+The licensing team consults the police, highways, environmental health and the ward councillors for 28 days.
+
+## Stage three: decision (2 steps)
+
+Two officers review the application and the consultation replies; the decision is sent within two weeks, and
+two conditions are always attached.
+
+## Stage four: appeal (2 steps)
+
+An applicant refused a licence may appeal within two months to the magistrates' court, sending two copies of
+the decision and two copies of the application.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("How many checks does zone two of the depot safety plan have?", "Zone two"),
+        ("What is zone two of the depot safety plan?", "Zone two"),
+        ("What is zone three?", "Zone three"),
+        ("What is zone one of the plan?", "Zone one"),
+        ("How many checks does zone 3 have?", "Zone three"),
+        ("What checks does zone two of the depot safety plan need?", "Zone two"),
+        ("What is checked in zone 1?", "Zone one"),
+        ("What does zone three cover?", "Zone three"),
+        ("What happens in stage two of the street trading licence process?", "Stage two"),
+        ("How many steps does stage two of the licence process have?", "Stage two"),
+        ("What is stage two?", "Stage two"),
+        ("What happens at stage 2 of a street trading licence application?", "Stage two"),
+        ("What is stage three of the street trading licence process?", "Stage three"),
+    ],
+)
+def test_an_entry_named_by_its_label_ranks_its_own_section_first(
+    settings: Settings, tmp_path: Path, question: str, heading: str
+) -> None:
+    # "two" is common in the stages' text, the embedding model sees "stage two" as near "stage four" as itself
+    # and "stage 2" matches "Stage two" on neither side: the heading path is what tells the entries apart.
+    small = settings.model_copy(update={"chunk_tokens": 64})
+    ingest_paths([_write(tmp_path, "depot.md", DEPOT), _write(tmp_path, "licence.md", LICENCE)], small)
+    found = search(question, small, k=1)
+    assert heading in found[0].section, [chunk.section for chunk in found]
