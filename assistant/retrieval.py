@@ -12,8 +12,8 @@ cosine similarities against BM25 scores, which live on unrelated scales. A chunk
 a chunk only one side finds can still make the top ``k``.
 
 The question's form can add rankings to the same fusion (:mod:`assistant.query_plan`): the front matter of the
-best hits' documents for "who wrote X?", the candidates holding an address for "what is her email address?", the candidates filed under the heading of an entry the
-question names by its label ("stage two", "section 2.1").
+best hits' documents for "who wrote X?", the candidates holding an address for "what is her email address?",
+the candidates filed under the heading of an entry the question names by its label ("stage two", "section 2.1").
 A multi-part question is also searched part by part, and each part's best chunk keeps a slot in the top ``k``.
 
 Follow-up questions are made standalone before they get here (:mod:`assistant.followup`).
@@ -43,9 +43,12 @@ RRF_K = 60
 """The rank offset of reciprocal rank fusion; 60 is the value from Cormack et al. and damps the top ranks."""
 
 CANDIDATES_PER_RESULT = 4
-MIN_CANDIDATES = 20
-"""Each side contributes ``max(4·k, 20)`` candidates to the fusion, so a chunk ranked modestly by both sides
-can still beat one ranked first by only one of them."""
+MIN_CANDIDATES = 40
+"""Each side contributes ``max(4·k, 40)`` candidates to the fusion, so a chunk ranked modestly by both sides
+can still beat one ranked first by only one of them. In an index with much off-topic text (1,024 chunks of
+Python's documentation beside the corpus), 20 keyword candidates were all taken by chunks sharing a question's
+common words ("ok", "take", "value"), and the passage the question was about, found by only one side, ranked
+below a keyword-only stranger."""
 
 FRONT_MATTER_DOCUMENTS = 2
 """For "who wrote X?" / "what is the date of X?", the front matter of the best hits' first two documents."""
