@@ -266,18 +266,15 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
     if predicate:  # "is X still valid?" is answered by a sentence that says whether X is valid
         bonus += 0.2 if predicate in content_words(text) else -0.2
     if shape.kind == "when":
-        bonus += 0.2 if _DATE.search(text) else -0.15
+        bonus += 0.2 if _holds_asked(shape, unit) else -0.15
     elif shape.kind == "why":
         bonus += 0.15 if _REASON.search(text) else -0.1
     elif shape.kind == "number":
-        asked = {m.lower() for m in _NUMBER.findall(shape.text)}
-        found = {m for m in _NUMBER.findall(text)} - asked
-        bonus += 0.15 if found else -0.15
+        bonus += 0.15 if _holds_asked(shape, unit) else -0.15
     elif shape.kind == "who":
-        asked = {w.lower() for w in re.findall(r"\w+", shape.text)}
-        names = [n for n in _NAME.findall(unit.lead) if n.split()[0].lower() not in asked]
-        bonus += 0.15 if names else -0.1
-        if names and _AGENT.search(unit.lead):
+        named = _holds_asked(shape, unit)
+        bonus += 0.15 if named else -0.1
+        if named and _AGENT.search(unit.lead):
             bonus += 0.1  # "written by …", "adopted by the Cabinet": the name is the one who did it
     elif shape.kind == "define" and shape.term:
         term = re.escape(shape.term.strip("'\"‘’“”"))
@@ -288,6 +285,20 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         if shape.count is not None:
             bonus += 0.4 if len(unit.items) == shape.count else -0.1
     return bonus
+
+
+def _holds_asked(shape: Shape, unit: AnswerUnit) -> bool:
+    """Whether ``unit`` holds what a when / how many / who question asks for: a date, a number the question does
+    not already say, a name the question does not already say. True for questions of other forms."""
+    if shape.kind == "when":
+        return bool(_DATE.search(unit.text))
+    if shape.kind == "number":
+        asked = {m.lower() for m in _NUMBER.findall(shape.text)}
+        return bool(set(_NUMBER.findall(unit.text)) - asked)
+    if shape.kind == "who":
+        asked = {w.lower() for w in re.findall(r"\w+", shape.text)}
+        return any(n.split()[0].lower() not in asked for n in _NAME.findall(unit.lead))
+    return True
 
 
 def _predicate(question: str) -> str:
@@ -339,7 +350,12 @@ def _by_labels(shape: Shape, candidates: list[AnswerUnit], scores: np.ndarray, o
         if not matching:
             continue
         if shape.kind in ("number", "who", "when"):
-            preferred = [i for i in matching if candidates[i].kind in ("heading", "outline", "sentence", "item")]
+            kinds = ("heading", "outline", "sentence", "item")
+            # "What is the date of version 1.0.8?": of the units naming version 1.0.8, those holding a date
+            named = [i for i in order if levels[i] and candidates[i].kind in kinds]
+            holding = [i for i in named if _holds_asked(shape, candidates[i])]
+            level = max((levels[i] for i in holding), default=0)
+            preferred = [i for i in holding if levels[i] == level] or [i for i in matching if i in named]
         elif shape.kind == "list":
             preferred = [i for i in matching if candidates[i].is_list]
         else:

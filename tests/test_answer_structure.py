@@ -25,6 +25,8 @@ HANDBOOK = """# Riverton Parking Permit Handbook
 This handbook explains how parking permits are issued in Riverton. It is meant for residents, businesses and the \
 officers who process their applications. This chapter gives an overview, and nothing else.
 
+This handbook describes edition 3 of the permit scheme. Edition 3 of 4 March 2024 replaced the paper permits.
+
 ## 2. Applications
 
 Applications are made online or at the civic centre, and each one is checked within ten working days. An \
@@ -104,6 +106,12 @@ def handbook(ingest_document) -> Settings:
             ["Business permit for an electric vehicle"],
             ["PK-RES", "PK-BUS:"],
             id="stand for: the glossary row, though its words are not the code's initials",
+        ),
+        pytest.param(
+            "What is the date of edition 3 of the permit scheme?",
+            ["4 March 2024"],
+            [],
+            id="a date question about a labelled entry: the sentence naming it that holds a date",
         ),
     ],
 )
