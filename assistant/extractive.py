@@ -19,8 +19,10 @@ import numpy as np
 from assistant.index.store import Store
 from assistant.models.embeddings import VectorCache
 from assistant.shapes import (
+    NUMBER_WORDS,
     Label,
     Shape,
+    counted_noun,
     defines,
     expands,
     label_level,
@@ -42,6 +44,8 @@ LIST_MARGIN = 0.05
 """For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
 WIDE_SHAPES = ("list", "who", "when")
 """Questions whose answer may sit in any retrieved chunk: the one holding a list, a name or a date."""
+COUNT_BONUS = 0.1
+"""For "how many X", a unit that gives a number of X beats one that only holds some number (a year, a code)."""
 PAIR_BONUS = 0.05
 """For "what does X do", a sentence with the next one that refers back to it beats the sentence alone by this."""
 _ACTION = re.compile(r"\s*what\s+(?:does|do|did|will|would|can|could|should|must)\s+\S", re.IGNORECASE)
@@ -271,6 +275,8 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         bonus += 0.15 if _REASON.search(text) else -0.1
     elif shape.kind == "number":
         bonus += 0.15 if _holds_asked(shape, unit) else -0.15
+        if _counts(shape.text, text):
+            bonus += COUNT_BONUS  # "how many measures": "48 Core Measures", not a year in a title
     elif shape.kind == "who":
         named = _holds_asked(shape, unit)
         bonus += 0.15 if named else -0.1
@@ -285,6 +291,17 @@ def _fit(shape: Shape, unit: AnswerUnit) -> float:
         if shape.count is not None:
             bonus += 0.4 if len(unit.items) == shape.count else -0.1
     return bonus
+
+
+def _counts(question: str, text: str) -> bool:
+    """Whether ``text`` gives a number of what "how many X" asks to count: "48 Core Measures" for "how many
+    measures", "(9 questions)" for "how many questions", but not "the 2023 survey of parking bays"."""
+    noun = counted_noun(question)
+    if not noun:
+        return False
+    stem = re.escape(noun[:-1] if noun.endswith("s") and len(noun) > 3 else noun)
+    numbers = "|".join([r"\d[\d,.]*", *NUMBER_WORDS])
+    return re.search(rf"\b(?:{numbers})\s+(?:[\w-]+\s+){{0,2}}{stem}", text, re.IGNORECASE) is not None
 
 
 def _holds_asked(shape: Shape, unit: AnswerUnit) -> bool:

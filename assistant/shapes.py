@@ -8,6 +8,7 @@ question (names, acronyms, years) are what a source must mention to be about it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -160,6 +161,16 @@ def _label_run(previous: Label, token: str, joiner: str) -> list[Label]:
     if start.isdigit() and end.isdigit() and int(start) < int(end) <= int(start) + 30:
         return [Label(previous.noun, str(n)) for n in range(int(start) + 1, int(end) + 1)]
     return [Label(previous.noun, end)]
+
+
+def counted_noun(question: str) -> str:
+    """What "how many X" asks to count, the last word of its noun phrase: "how many parking bays are there" →
+    "bays"; "" when the question does not ask how many."""
+    asked = re.search(r"\bhow\s+many\s+((?:[A-Za-z][\w-]*\s*)+)", question, re.IGNORECASE)
+    if asked is None:
+        return ""
+    phrase = list(itertools.takewhile(lambda w: w.lower() not in _GRAMMAR, asked.group(1).split()))
+    return next((w.lower() for w in reversed(phrase) if len(w) > 2), "")
 
 
 def count_asked(text: str) -> int | None:

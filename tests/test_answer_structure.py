@@ -16,7 +16,7 @@ from assistant.answer import ask
 from assistant.config import Settings
 from assistant.extractive import names_heading
 from assistant.services import get_services
-from assistant.shapes import defines, shape_of
+from assistant.shapes import counted_noun, defines, shape_of
 
 HANDBOOK = """# Riverton Parking Permit Handbook
 
@@ -70,6 +70,9 @@ released when the owner pays the removal fee.
 
 ## 5. Renewals
 
+The 2023 survey of parking bays updated the map of parking bays in every zone. Riverton has 340 resident bays \
+and 45 visitor spaces.
+
 Permits last twelve months. The council sends a reminder six weeks before a permit expires, and a renewal may be \
 made online in the same way as a first application.
 """
@@ -113,6 +116,12 @@ def handbook(ingest_document) -> Settings:
             [],
             id="a date question about a labelled entry: the sentence naming it that holds a date",
         ),
+        pytest.param(
+            "How many parking bays are there?",
+            ["340 resident bays"],
+            [],
+            id="how many X: the sentence giving a number of X, not one holding a year",
+        ),
     ],
 )
 def test_answers_follow_the_documents_structure(handbook, question, present, absent) -> None:
@@ -151,6 +160,20 @@ def test_a_glossary_row_defines_exactly_its_term(term, text, expected) -> None:
 def test_the_term_of_an_expansion_question(question, term) -> None:
     shape = shape_of(question)
     assert (shape.kind, shape.term) == ("acronym", term)
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many parking bays are there?", "bays"),
+        ("how many measures r there", "measures"),
+        ("How many checks do zone two and zone four have?", "checks"),
+        ("How many resident permit holders does the scheme allow?", "holders"),
+        ("When do permits expire?", ""),
+    ],
+)
+def test_what_a_how_many_question_counts(question, noun) -> None:
+    assert counted_noun(question) == noun
 
 
 @pytest.mark.parametrize(
