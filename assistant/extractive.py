@@ -44,6 +44,9 @@ LIST_MARGIN = 0.05
 """For a question not asking for a list, a list must beat the best sentence by this much to be the answer."""
 WIDE_SHAPES = ("list", "who", "when")
 """Questions whose answer may sit in any retrieved chunk: the one holding a list, a name or a date."""
+FOCUS_WEIGHT = 0.5
+"""A unit's similarity is half to the question, half to the question without its document's subject words."""
+FOCUS_MIN_WORDS = 2
 COUNT_BONUS = 0.1
 """For "how many X", a unit that gives a number of X beats one that only holds some number (a year, a code)."""
 PAIR_BONUS = 0.05
@@ -234,9 +237,13 @@ def _scores(shape: Shape, question: str, candidates: list[AnswerUnit], vectors: 
     texts = [u.text for u in candidates]
     # A list is read both whole and by its lead-in: "what is X designed around" matches the lead-in alone.
     leads = [u.lead if u.items and u.lead else u.text for u in candidates]
-    embedded = vectors.get([shape.text, question, *texts, *leads])
-    whole, lead = embedded[2 : 2 + len(texts)], embedded[2 + len(texts) :]
+    focus = _without_topic(shape.text, candidates)
+    embedded = vectors.get([shape.text, question, focus, *texts, *leads])
+    whole, lead = embedded[3 : 3 + len(texts)], embedded[3 + len(texts) :]
     similarity = np.maximum(whole @ embedded[0], lead @ embedded[0])
+    if focus != shape.text:
+        focused = np.maximum(whole @ embedded[2], lead @ embedded[2])
+        similarity = (1 - FOCUS_WEIGHT) * similarity + FOCUS_WEIGHT * focused
     if shape.text != question:  # one part of several: the whole question is its context
         similarity = 0.7 * similarity + 0.3 * np.maximum(whole @ embedded[1], lead @ embedded[1])
     # Words in brackets were carried over from the conversation or another part: context, worth half.
@@ -251,6 +258,23 @@ def _scores(shape: Shape, question: str, candidates: list[AnswerUnit], vectors: 
     prior = np.array([0.05 * max(MAX_SOURCES - u.source, 0) for u in candidates])
     fit = np.array([_fit(shape, u) for u in candidates])
     return similarity + 0.5 * np.array(overlap) + prior + fit
+
+
+def _without_topic(question: str, candidates: list[AnswerUnit]) -> str:
+    """``question`` without the words the best source's heading path already says, or ``question`` itself.
+
+    "What does good governance expect about honesty and obeying the law?" over a text titled "Principles for Good
+    Governance": every sentence of it is about good governance, so those words pick the sentence that repeats
+    them over the one that answers ("Behaving with integrity … the rule of law"). What a "how many" question
+    counts stays, and at least two content words must remain ("Who wrote bzip2?" is left whole).
+    """
+    context = next((u.context for u in candidates if u.source == 1), "")
+    topic = content_words(context) - content_words(counted_noun(question))
+    words = re.findall(r"\S+", question.partition(" (")[0])
+    kept = [w for w in words if not (content_words(w) and content_words(w) <= topic)]
+    if len(kept) == len(words) or len(content_words(" ".join(kept))) < FOCUS_MIN_WORDS:
+        return question
+    return " ".join(kept)
 
 
 def _fit(shape: Shape, unit: AnswerUnit) -> float:

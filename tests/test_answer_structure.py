@@ -30,7 +30,8 @@ This handbook describes edition 3 of the permit scheme. Edition 3 of 4 March 202
 ## 2. Applications
 
 Applications are made online or at the civic centre, and each one is checked within ten working days. An \
-application that is missing a required detail is returned to the applicant without a decision.
+application that is missing a required detail is returned to the applicant without a decision. Giving false \
+information on an application is an offence, and a permit obtained that way is cancelled.
 
 The following details may be given in an application.
 - Vehicle registration: required.
@@ -121,6 +122,18 @@ def handbook(ingest_document) -> Settings:
             ["340 resident bays"],
             [],
             id="how many X: the sentence giving a number of X, not one holding a year",
+        ),
+        pytest.param(
+            "What do Riverton parking permits expect about lying on a form?",
+            ["false information"],
+            [],
+            id="the document's own subject words do not pick the sentence that repeats them",
+        ),
+        pytest.param(
+            "What do the Riverton parking permit rules say about dishonest applicants?",
+            ["false information"],
+            [],
+            id="subject words again, the answer said in other words",
         ),
     ],
 )
