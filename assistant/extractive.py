@@ -221,9 +221,12 @@ def _named_outline(unit: AnswerUnit, question: str) -> bool:
     """A section's outline whose heading the question names ("the Miscellanea chapter"), wherever it ranked.
 
     A question that also names one of its sub-sections ("the professional skills of commissioning") asks about
-    that sub-section, not the outline.
+    that sub-section, not the outline; one that does not ask for a list ("What does the fleet handbook say about
+    fuel cards?") asks about something in the section, not for its outline.
     """
     if unit.kind != "heading" or len(unit.items) < 2 or not names_heading(question, unit.lead):
+        return False
+    if shape_of(question).kind != "list":
         return False
     return not any(names_heading(question, entry.text) for entry in unit.items)
 

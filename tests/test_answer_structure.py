@@ -135,6 +135,12 @@ def handbook(ingest_document) -> Settings:
             [],
             id="subject words again, the answer said in other words",
         ),
+        pytest.param(
+            "What does the Riverton parking permit handbook say about paying a charge early?",
+            ["halved when it is paid within fourteen days"],
+            ["Renewals"],
+            id="what the handbook named says about something: not the handbook's outline",
+        ),
     ],
 )
 def test_answers_follow_the_documents_structure(handbook, question, present, absent) -> None:
