@@ -74,7 +74,8 @@ def citation_numbers(text: str) -> list[int]:
 def strip_citations(sentence: str) -> str:
     """Remove ``[n]``, ``[1, 2]`` and ``[1–3]`` markers and the space before them (they are not numbers to score)."""
     cleaned = _CITATION_AND_SPACE.sub("", sentence)
-    return re.sub(r"\s+([.,;:!?])", r"\1", cleaned).strip()
+    # "claim [1]." leaves "claim ."; a word that starts with a dot (".bz2", ".pyc") keeps its space.
+    return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", cleaned).strip()
 
 
 def strip_list_marker(line: str) -> str:
@@ -104,8 +105,9 @@ def passage_text(section: str, text: str) -> str:
 # ----------------------------------------------------------------------------------------------------------
 
 _RULE_LINE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*\|?\s*:?-{3,}")
-# A candidate boundary: terminal punctuation, closing quotes/brackets, citation markers, then whitespace.
-_BOUNDARY = re.compile(rf"[.!?…]+[\"'”’)\]]*(?:\s*{CITATION.pattern})*(?=\s+\S)")
+# A candidate boundary: terminal punctuation, closing quotes/brackets, citation markers, then whitespace or the
+# end (so the markers of a last sentence stay with it).
+_BOUNDARY = re.compile(rf"[.!?…]+[\"'”’)\]]*(?:\s*{CITATION.pattern})*(?=\s+\S|\s*$)")
 _ABBREVIATION_WORDS = (
     "e.g i.e eg ie cf vs viz al approx est mr mrs ms dr prof sir st no nos fig figs vol pp ed eds dept govt "
     "jan feb mar apr jun jul aug sep sept oct nov dec para paras art arts sec ch"
@@ -166,6 +168,8 @@ def _blocks(text: str) -> list[tuple[int, int, str]]:
 def _is_boundary(block: str, start: int, dot: int, after: int) -> bool:
     """Whether the punctuation at ``block[dot]`` ends the sentence begun at ``start``; the next starts at ``after``."""
     following = block[after:].lstrip()
+    if following and CITATION.search(block[dot:after]):
+        return True  # "… blocks. [1] bzip2recover is …": a cited sentence is complete, whatever follows it
     if not following or following[0].islower():
         return False
     if block[dot] != ".":

@@ -167,6 +167,10 @@ def checker() -> GroundingChecker:
             ["A wrapped paragraph line.", "Is it?", "Yes!"],
         ),
         ("The cost was 3.5 million. Fine.", ["The cost was 3.5 million.", "Fine."]),
+        (
+            "bzip2recover writes rec0001file.bz2 files. [1] bzip2recover searches for blocks. [3]",
+            ["bzip2recover writes rec0001file.bz2 files. [1]", "bzip2recover searches for blocks. [3]"],
+        ),
         ("", []),
     ],
 )
@@ -186,6 +190,8 @@ def test_split_sentences_keeps_sentences_as_substrings_of_a_one_line_answer() ->
         ("A claim.[1][2]", "A claim."),
         ("A claim [1, 2] and more [3-4]", "A claim and more"),
         ("No markers here.", "No markers here."),
+        ("It searches for blocks in .bz2 files [1].", "It searches for blocks in .bz2 files."),
+        ("Packages ship no .pyc files. [2]", "Packages ship no .pyc files."),
     ],
 )
 def test_strip_citations(sentence: str, expected: str) -> None:
