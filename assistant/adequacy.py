@@ -12,7 +12,8 @@ says how long, or mentions security updates. Two parts of a question must be pre
   forms ("-ing", "-ed"), contractions, number words and the generic words of a question ("say", "mean", "cover",
   "someone") are never its focus;
 - what it *asks for*: the noun after "which"/"what" in a question that is not a list question ("which version is
-  the default" needs a version).
+  the default" needs a version); a figure for "how long / how much / how many" (a number, in digits or words, or a
+  span such as "until …"; a list answers "how many" by its entries), however close the units are in meaning.
 
 A word counts as present when its stem is in a unit's text, heading path or document title, or when a word of the
 units is close to it in embedding space (a synonym: "licence"/"license", "wrote"/"written"). A name also counts when
@@ -39,7 +40,7 @@ from assistant.services import Services
 from assistant.shapes import anchors, labels, number_value, shape_of, topic_words
 from assistant.text import passage_text
 from assistant.types import RetrievedChunk
-from assistant.value_shapes import SHAPES, holds_value, value_kind
+from assistant.value_shapes import QUANTITY, SHAPES, holds_value, quantity_asked, value_kind
 
 RARE_SHARE = 0.04
 """A name held by at most this share of the indexed chunks (or by :data:`RARE_MIN`) is rare: a focus candidate."""
@@ -185,19 +186,23 @@ def unaddressed(
     if asked and not any(set(tokenize_query(w)) <= said for w in asked):
         missing = [w for w in missing if w not in asked] + [" ".join(asked)]
     missing = [w for w in missing if not holds_value(w, texts)]
-    if not missing:
+    how = quantity_asked(question)
+    listed = how == "how many" and any("\n" in text for text in texts)  # a list counts by its entries
+    # "How long does X provide security updates?": units without a figure do not say, whatever their words.
+    figure = [how] if how and not listed and not any(QUANTITY.search(text) for text in texts) else []
+    if not missing and not figure:
         return []
     question_vector, *text_vectors = vectors.get([question, *texts])
     closest = max(float(v @ question_vector) for v in text_vectors)
     if closest >= CLOSE_QUESTION:
-        return []
+        return figure  # near in meaning, but a text without a figure still does not say how long
     plain = focus[0].word if focus and not focus[0].name else None
     return [
         w
         for w in missing
         if not _stood_for(w, texts, vectors)
         and not (w == plain and _meant(question, w, closest, text_vectors, vectors))
-    ]
+    ] + figure
 
 
 def _meant(question: str, word: str, closest: float, text_vectors: Sequence[np.ndarray], vectors: VectorCache) -> bool:

@@ -89,9 +89,12 @@ def missing_anchors(question: str, chunks: list[RetrievedChunk]) -> list[str]:
 
 def not_covered_message(missing: list[str], chunks: list[RetrievedChunk]) -> str:
     """The reply when the nearest texts are related but do not mention what the question names."""
-    named = " or ".join(missing[:3])
+    words = [m for m in missing if not m.startswith("how ")][:3]
+    figures = [m for m in missing if m.startswith("how ")][:1]  # "how long": no figure in the nearest text
+    said = [f"don't cover {' or '.join(words)}"] if words else []
+    said += [f"don't say {figures[0]}"] if figures else []
     nearest = f" The nearest they come is {_short(chunks[0].title)}." if chunks and chunks[0].title else ""
-    return f"The texts don't cover {named}, so I can't answer that from them.{nearest}"
+    return f"The texts {' and '.join(said)}, so I can't answer that from them.{nearest}"
 
 
 def _short(title: str) -> str:

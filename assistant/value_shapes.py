@@ -26,6 +26,17 @@ YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 NUMBER = re.compile(r"\d")
 VERSION = re.compile(r"\b\d+(?:\.\d+)+\b")
 
+QUANTITY = re.compile(
+    r"(?<![\w.-])\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|fifteen|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|dozen|half|twice|single|"
+    r"double|until|till|indefinitely|permanently|duration|lifetime|as long as|free of charge|no charge)\b",
+    re.IGNORECASE,
+)
+"""A figure in words or digits, or a span without one ("until the contract ends", "free of charge"): what "how
+long / how many / how much" is answered with ("48-bit", "900k", "twelve months"); not the digit of a name
+("python3", "python3.Y", "BZ2_bzRead")."""
+_HOW_MUCH = re.compile(r"\bhow\s+(long|many|much|large|big|old|far)\b", re.IGNORECASE)
+
 SHAPES: dict[str, re.Pattern[str]] = {
     "email": EMAIL,
     "url": URL,
@@ -61,3 +72,9 @@ def value_kind(question: str) -> str | None:
     """
     kinds = (_VALUE_WORDS.get(word.lower()) for word in topic_words(question.partition(" (")[0]))
     return next((kind for kind in kinds if kind in _SPECIFIC_VALUES), None)
+
+
+def quantity_asked(question: str) -> str:
+    """The "how long" / "how many" / "how much" a question asks with, or "" when it asks for no figure."""
+    found = _HOW_MUCH.search(question.partition(" (")[0])
+    return found.group(0).lower() if found else ""

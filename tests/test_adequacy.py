@@ -184,6 +184,30 @@ def test_a_value_of_the_kind_asked_for_answers_it(words, texts, held) -> None:
             [],
             id="asked-for noun present",
         ),
+        pytest.param(
+            "How long does the crew take to return for a missed bin?",
+            ["A missed bin can be reported online, and the crew will return to collect it."],
+            ["how long"],
+            id="how long, and no figure in the text",
+        ),
+        pytest.param(
+            "How long does the crew take to return for a missed bin?",
+            ["The crew will return within three working days of the report."],
+            [],
+            id="how long, answered with a figure",
+        ),
+        pytest.param(
+            "How much does a bulky item collection cost?",
+            ["Residents can book a bulky item collection online for a fee of £30 for up to three items."],
+            [],
+            id="how much, answered with a figure in digits",
+        ),
+        pytest.param(
+            "How many items may a bulky collection take?",
+            ["The following items are taken:\nFridges and freezers\nSofas\nMattresses"],
+            [],
+            id="how many, answered with a list: counted by its entries",
+        ),
     ],
 )
 def test_unaddressed_words(guide, question, texts, gap) -> None:

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from assistant.refusal import DENSE_MIN, DENSE_WITH_KEYWORDS, KEYWORD_SHARE, looks_like_injection, relevance
+from assistant.refusal import (
+    DENSE_MIN,
+    DENSE_WITH_KEYWORDS,
+    KEYWORD_SHARE,
+    looks_like_injection,
+    not_covered_message,
+    relevance,
+)
 from assistant.text import content_words
 from assistant.types import RetrievedChunk
 
@@ -84,3 +91,15 @@ def test_a_chunk_naming_the_person_and_holding_the_value_asked_for_is_relevant(t
     # A short byline is far in meaning from the question (dense below every floor): its shape answers it.
     chunk = RetrievedChunk(id="c", text=text, doc_id="d", title="Manual", source="d.md", section="Author", dense=0.1)
     assert relevance("What is Ada Lovelace's email address?", [chunk])[0] is answered
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        (["xz"], "The texts don't cover xz, so I can't answer that from them."),
+        (["how long"], "The texts don't say how long, so I can't answer that from them."),
+        (["security", "how long"], "The texts don't cover security and don't say how long, so I can't answer"),
+    ],
+)
+def test_a_not_covered_reply_names_what_is_missing(missing: list[str], message: str) -> None:
+    assert not_covered_message(missing, []).startswith(message)
