@@ -29,7 +29,7 @@ VERSION = re.compile(r"\b\d+(?:\.\d+)+\b")
 QUANTITY = re.compile(
     r"(?<![\w.-])\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|fifteen|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|dozen|half|twice|single|"
-    r"double|until|till|indefinitely|permanently|duration|lifetime|as long as|free of charge|no charge)\b",
+    r"double|until|till|indefinitely|as long as|free of charge|no charge)\b",
     re.IGNORECASE,
 )
 """A figure in words or digits, or a span without one ("until the contract ends", "free of charge"): what "how

@@ -197,6 +197,12 @@ def test_a_value_of_the_kind_asked_for_answers_it(words, texts, held) -> None:
             id="how long, answered with a figure",
         ),
         pytest.param(
+            "How long may a bin stay at the kerb?",
+            ["Bins left out permanently block the pavement, and the crew may report them."],
+            ["how long"],
+            id="how long, and a word of time that is no answer",
+        ),
+        pytest.param(
             "How much does a bulky item collection cost?",
             ["Residents can book a bulky item collection online for a fee of £30 for up to three items."],
             [],
