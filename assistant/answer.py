@@ -399,9 +399,9 @@ def verify(raw: str, chunks: Sequence[RetrievedChunk], checker: GroundingChecker
     passages = [passage_text(chunk.section, chunk.text) for chunk in chunks]
     lines = _with_item_flags(raw)
     if hasattr(checker, "warm"):  # one batched encode for everything scored below
-        checker.warm([sentence for sentence, _ in lines], passages)
+        checker.warm([sentence for sentence, _, _ in lines], passages)
     out: list[SentenceCheck] = []
-    for sentence, is_item in lines:
+    for sentence, is_item, continues in lines:
         claim = strip_citations(sentence)
         if not claim or claim == NOT_COVERED:
             continue
@@ -414,16 +414,20 @@ def verify(raw: str, chunks: Sequence[RetrievedChunk], checker: GroundingChecker
             cited = [best] if best and meets_threshold(score, checker.threshold) else []
         supported = bool(cited) and meets_threshold(score, checker.threshold)
         text = f"- {claim}" if is_item else claim
-        out.append(SentenceCheck(text=text, citations=cited, supported=supported, score=round(score, 3)))
+        out.append(
+            SentenceCheck(text=text, citations=cited, supported=supported, score=round(score, 3), continues=continues)
+        )
     return out
 
 
-def _with_item_flags(raw: str) -> list[tuple[str, bool]]:
-    """Sentences of ``raw`` with whether each came from a list item (so lists are rendered as lists)."""
-    out: list[tuple[str, bool]] = []
+def _with_item_flags(raw: str) -> list[tuple[str, bool, bool]]:
+    """Sentences of ``raw`` with whether each opens a list item and whether it goes on the item before it (so
+    lists are rendered as lists, an item of three sentences as one item)."""
+    out: list[tuple[str, bool, bool]] = []
     for line in raw.splitlines() or [raw]:
         is_item = bool(LIST_MARKER.match(line))
-        out.extend((sentence, is_item) for sentence in split_sentences(line))
+        sentences = split_sentences(line)
+        out.extend((sentence, is_item and i == 0, is_item and i > 0) for i, sentence in enumerate(sentences))
     return out
 
 
@@ -443,7 +447,9 @@ def render(
         marks = "".join(f"[{n}]" for n in sentence.citations)
         text = f"{sentence.text} {marks}".rstrip()
         is_item = sentence.text.startswith(LIST_ITEM)
-        if lines and not is_item and lines[-1] and not lines[-1].startswith(LIST_ITEM):
+        # A sentence goes on the line before when both are prose, or when it continues that list item.
+        on_item = bool(lines) and lines[-1].startswith(LIST_ITEM)
+        if lines and lines[-1] and (on_item if sentence.continues else not is_item and not on_item):
             lines[-1] = f"{lines[-1]} {text}"
         else:
             if lines and is_item != lines[-1].startswith(LIST_ITEM):

@@ -68,6 +68,8 @@ class SentenceCheck(BaseModel):
     citations: list[int] = Field(default_factory=list)
     supported: bool = False
     score: float = 0.0
+    continues: bool = False
+    """A later sentence of the list item before it: shown on that item's line, not as an item of its own."""
 
 
 class Grounding(BaseModel):

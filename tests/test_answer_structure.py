@@ -226,3 +226,24 @@ def test_an_outline_shows_its_headings_whole_without_section_numbers(handbook) -
     lines = [line for line in ask(question, settings=handbook, backend="extractive").answer.splitlines() if line]
     assert any(line.startswith("- Penalty charges [") for line in lines), lines
     assert not any(re.match(r"^-?\s*\d+(?:\.\d+)*\.?\s*(?:\[\d+\])?$", line) for line in lines), lines
+
+
+BOOKING = """# Riverton Hall Booking Rules
+
+## Booking records
+
+The fields which may appear in a booking record are:
+
+- **Hirer:** the person who signs the booking form. The hirer is responsible for the hall during the booking.
+- **Purpose:** what the hall is booked for. A purpose that changes needs a new booking.
+- **Hours:** when the booking starts and ends. Setting up and clearing away count as booked hours.
+"""
+
+
+def test_an_item_of_several_sentences_stays_one_item(ingest_document) -> None:
+    settings = ingest_document("riverton-hall-booking.md", BOOKING)
+    answer = ask("Which fields may appear in a booking record?", settings=settings, backend="extractive")
+    items = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(items) == 3, answer.answer
+    assert "The hirer is responsible for the hall" in items[0], answer.answer
+    assert "Setting up and clearing away" in items[2], answer.answer
